@@ -1,0 +1,7 @@
+#!/usr/bin/env bash
+# The test suite: set up (with test extras), then pytest. tests/conftest.py starts RabbitMQ and a
+# SeaweedFS S3 server on loopback when they are not already running.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh --test
+exec .venv/bin/python -m pytest -q -ra "$@"

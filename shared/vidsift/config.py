@@ -1,0 +1,72 @@
+"""Settings from the environment, or a config file with the same keys.
+
+Every setting is written once here. A config file (``VIDSIFT_CONFIG`` or ``--config``) is a YAML
+mapping whose keys are the environment variable names; the environment wins over the file.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import yaml
+
+
+@dataclass(frozen=True)
+class Settings:
+    broker_url: str = "amqp://guest:guest@127.0.0.1:5672//"
+    storage_url: str = "file://./vidsift-data"
+    s3_endpoint_url: str | None = None
+    s3_region: str | None = None
+    # Inputs: which URI schemes are allowed and where file:// inputs may live (empty = anywhere).
+    allowed_schemes: tuple[str, ...] = ("file", "s3", "http", "https")
+    file_roots: tuple[str, ...] = ()
+    http_allow_private: bool = False
+    http_timeout_s: float = 60.0
+    http_max_bytes: int = 20 * 1024**3
+    scratch_dir: str = field(default_factory=lambda: os.environ.get("TMPDIR", "/tmp"))
+    metrics_port: int = 0
+    log_level: str = "INFO"
+
+    ENV_PREFIX = "VIDSIFT_"
+
+
+_TUPLES = {"allowed_schemes", "file_roots"}
+
+
+def _coerce(name: str, raw: object, default: object) -> object:
+    if name in _TUPLES:
+        if isinstance(raw, str):
+            return tuple(p.strip() for p in raw.split(",") if p.strip())
+        return tuple(raw)  # type: ignore[arg-type]
+    if isinstance(default, bool):
+        return str(raw).lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int) and not isinstance(default, bool):
+        return int(raw)  # type: ignore[arg-type]
+    if isinstance(default, float):
+        return float(raw)  # type: ignore[arg-type]
+    return None if raw in ("", None) else str(raw)
+
+
+def load_settings(config_file: str | os.PathLike | None = None, **overrides) -> Settings:
+    """Read settings: defaults < config file < environment < explicit overrides."""
+    path = config_file or os.environ.get("VIDSIFT_CONFIG")
+    file_values: dict = {}
+    if path:
+        data = yaml.safe_load(Path(path).read_text()) or {}
+        if not isinstance(data, dict):
+            raise ValueError(f"config file {path}: expected a mapping of VIDSIFT_* keys")
+        file_values = data
+    values = {}
+    for f in fields(Settings):
+        key = Settings.ENV_PREFIX + f.name.upper()
+        default = getattr(Settings(), f.name)
+        raw = os.environ.get(key, file_values.get(key))
+        if raw is not None:
+            values[f.name] = _coerce(f.name, raw, default)
+    # AWS tooling reads its own variables (AWS_ACCESS_KEY_ID, ...); boto3 picks those up directly.
+    if values.get("s3_endpoint_url") is None and os.environ.get("AWS_ENDPOINT_URL_S3"):
+        values["s3_endpoint_url"] = os.environ["AWS_ENDPOINT_URL_S3"]
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return Settings(**values)

@@ -1,0 +1,127 @@
+"""A job's artifacts in storage, and its records (one JSON object per clip or failed input).
+
+Layout under the job root (``{VIDSIFT_STORAGE_URL}/jobs/{job}`` or ``vidsift run --out DIR``)::
+
+    recipe.json                  the frozen recipe (canonical JSON; its hash is the recipe id)
+    sources/{source_id}.json     the splitter's outcome for a source: the clip references it produced
+    records/{record_id}.json     one final record per clip (accepted or rejected) or failed input
+    frames/{source_id}/{i}.jpg   sample frames (frame index i of the source)
+    clips/{clip_id}/{WxH}.mp4    materialised clips (resizer)
+
+Every key is derived by vidsift from ids, never from user path components. Writes are idempotent:
+the same clip always lands on the same key with the same content.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+from .recipe import Recipe, recipe_from_json
+from .refs import ClipRef, SourceInfo
+from .storage import Storage
+
+
+def clip_id(source_id: str, start_frame: int, end_frame: int, recipe_id: str) -> str:
+    key = f"{source_id}:{start_frame}:{end_frame}:{recipe_id}"
+    return hashlib.sha256(key.encode()).hexdigest()[:24]
+
+
+def input_record_id(uri: str) -> str:
+    return "src-" + hashlib.sha256(uri.encode()).hexdigest()[:24]
+
+
+def clip_line(clip: ClipRef) -> dict[str, Any]:
+    """The data-juicer style manifest line of a clip."""
+    videos = [next(iter(clip.resized.values()))] if clip.resized else [clip.source.uri]
+    return {
+        "videos": videos,
+        "text": clip.text,
+        "__dj__stats__": dict(clip.stats),
+        "clip": {
+            "id": clip.id,
+            "job": clip.job,
+            "source": clip.source.uri,
+            "source_id": clip.source.source_id,
+            "start_frame": clip.start_frame,
+            "end_frame": clip.end_frame,
+            "start": round(clip.start, 6),
+            "end": round(clip.end, 6),
+            "fps": clip.source.fps,
+            "scene": clip.scene,
+            "frames": [f.uri for f in clip.frames],
+            **({"resized": dict(clip.resized)} if clip.resized else {}),
+            **({k: v for k, v in clip.extra.items()}),
+        },
+    }
+
+
+@dataclass
+class JobStore:
+    store: Storage
+    job: str
+
+    # recipe -----------------------------------------------------------------------------
+    def save_recipe(self, recipe: Recipe) -> None:
+        self.store.put_bytes_once("recipe.json", recipe.to_json().encode(), "application/json")
+
+    def load_recipe(self, expected_id: str | None = None) -> Recipe:
+        recipe = recipe_from_json(self.store.get_bytes("recipe.json").decode())
+        if expected_id and recipe.id != expected_id:
+            raise ValueError(
+                f"job {self.job}: stored recipe is {recipe.id}, message expects {expected_id}; "
+                "use a new job id for a new recipe"
+            )
+        return recipe
+
+    # sources ----------------------------------------------------------------------------
+    def save_source(self, info: SourceInfo, clips: list[ClipRef]) -> None:
+        doc = {"source": info.model_dump(mode="json"), "clips": [c.to_message() for c in clips]}
+        self.store.put_bytes(f"sources/{info.source_id}.json", _dumps(doc), "application/json")
+
+    def load_source(self, source_id: str) -> list[ClipRef] | None:
+        if not self.store.exists(f"sources/{source_id}.json"):
+            return None
+        doc = json.loads(self.store.get_bytes(f"sources/{source_id}.json"))
+        return [ClipRef.model_validate(c) for c in doc["clips"]]
+
+    # records ----------------------------------------------------------------------------
+    def has_record(self, record_id: str) -> bool:
+        return self.store.exists(f"records/{record_id}.json")
+
+    def accept(self, clip: ClipRef) -> None:
+        self._write(clip.id, {"status": "accepted", "line": clip_line(clip)})
+
+    def reject_clip(self, clip: ClipRef, stage: str, op: str | None, reason: str,
+                    stats: dict | None = None, error_type: str | None = None) -> None:
+        line = clip_line(clip)
+        line["__dj__stats__"].update(stats or {})
+        line.update(stage=stage, op=op, reason=reason)
+        if error_type:
+            line["error_type"] = error_type
+        self._write(clip.id, {"status": "rejected", "line": line})
+
+    def reject_input(self, uri: str, stage: str, op: str | None, reason: str, error_type: str,
+                     stats: dict | None = None) -> None:
+        line = {"source": uri, "stage": stage, "op": op, "reason": reason, "error_type": error_type,
+                "__dj__stats__": stats or {}}
+        self._write(input_record_id(uri), {"status": "rejected", "line": line})
+
+    def _write(self, record_id: str, doc: dict) -> None:
+        self.store.put_bytes(f"records/{record_id}.json", _dumps(doc), "application/json")
+
+    def records(self) -> Iterator[dict]:
+        for key in self.store.list("records/"):
+            if key.endswith(".json"):
+                yield json.loads(self.store.get_bytes(key))
+
+
+def _dumps(doc: dict) -> bytes:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
+
+
+def sort_key(line: dict) -> tuple:
+    clip = line.get("clip") or {}
+    return (clip.get("source") or line.get("source") or "", clip.get("start_frame", -1), clip.get("id", ""))

@@ -1,0 +1,117 @@
+"""The op interface. Each op is one class with a pydantic ``Params`` model (data-juicer's names).
+
+An op module must import cheaply: model libraries (torch, transformers, onnxruntime) are imported
+lazily inside the op, so the recipe can be validated anywhere (the splitter image has no torch).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+STAGES = ("split", "score", "resize", "caption")
+Stage = Literal["split", "score", "resize", "caption"]
+
+
+class OpParams(BaseModel):
+    """Parameters every data-juicer op accepts. Unknown keys are an error (extra='forbid')."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    # data-juicer scheduling hints: accepted so its recipes load; vidsift sizes work per stage.
+    mem_required: str | int | float | None = None
+    cpu_required: float | None = None
+    num_proc: int | None = None
+    accelerator: Literal["cpu", "cuda"] | None = None
+    batch_size: int | None = None
+    video_key: Literal["videos"] = "videos"
+    text_key: Literal["text"] = "text"
+
+
+class FilterParams(OpParams):
+    # Each vidsift clip holds exactly one video, so 'any' and 'all' agree; kept for data-juicer parity.
+    any_or_all: Literal["any", "all"] = "any"
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What a filter decided for one clip: the stats it judged, keep or reject, and why."""
+
+    op: str
+    keep: bool
+    stats: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+
+
+def in_range(value: float | None, lo: float | None, hi: float | None) -> bool:
+    """data-juicer's closed interval [lo, hi]; a missing or NaN value is out of range."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return False
+    return (lo is None or value >= lo) and (hi is None or value <= hi)
+
+
+def range_reason(stat: str, value: Any, lo: Any, hi: Any) -> str:
+    if value is None:
+        return f"{stat} could not be computed"
+    if lo is not None and value < lo:
+        return f"{stat} {value:.4g} < min {lo:g}"
+    return f"{stat} {value:.4g} > max {hi:g}"
+
+
+@dataclass(frozen=True)
+class FrameRequest:
+    """Which sample frames an op reads: data-juicer's ``all_keyframes`` or ``uniform`` with N frames.
+
+    The splitter stores the union of every op's requests next to the clip, so later stages (GPU
+    nodes) get frames without decoding video.
+    """
+
+    method: Literal["all_keyframes", "uniform"]
+    frame_num: int = 3
+
+
+class Op:
+    """Base of every op. ``stage`` says which service runs it."""
+
+    name: ClassVar[str]
+    stage: ClassVar[Stage]
+    Params: ClassVar[type[OpParams]] = OpParams
+
+    def __init__(self, params: OpParams):
+        self.params = params
+
+    @classmethod
+    def frame_requests(cls, params: OpParams) -> tuple[FrameRequest, ...]:
+        """Sample frames this op needs (none by default). Must not load models."""
+        return ()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.params!r})"
+
+
+class Mapper(Op):
+    """An op that changes clips (splits, resizes, captions) rather than judging them."""
+
+
+class Filter(Op):
+    """An op that judges a clip from stats. Stat keys use data-juicer's names."""
+
+    Params: ClassVar[type[OpParams]] = FilterParams
+    stat_keys: ClassVar[tuple[str, ...]] = ()
+
+    def decide(self, stats: dict[str, Any]) -> Decision:
+        """Keep or reject from already computed stats (pure: also used to re-threshold exports)."""
+        raise NotImplementedError
+
+    def _range_decision(self, stat: str, stats: dict[str, Any], lo, hi) -> Decision:
+        value = stats.get(stat)
+        keep = in_range(value, lo, hi)
+        return Decision(
+            op=self.name,
+            keep=keep,
+            stats={stat: value},
+            reason=None if keep else range_reason(stat, value, lo, hi),
+        )

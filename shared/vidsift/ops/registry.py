@@ -1,0 +1,33 @@
+"""The op registry: recipe op name -> implementing class ("module:Class", imported on first use).
+
+Adding an op = one class in its own file + one line here + one test.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import cache
+
+OPS: dict[str, str] = {
+    # splitter (CPU): spans and the filters computed in the same decode pass
+    "video_split_by_scene_mapper": "vidsift_splitter.ops.split_by_scene:VideoSplitBySceneMapper",
+    "video_split_by_duration_mapper": "vidsift_splitter.ops.split_by_duration:VideoSplitByDurationMapper",
+    "video_validity_filter": "vidsift_splitter.ops.validity:VideoValidityFilter",
+    "video_duration_filter": "vidsift_splitter.ops.duration:VideoDurationFilter",
+    "video_resolution_filter": "vidsift_splitter.ops.resolution:VideoResolutionFilter",
+    "video_motion_score_filter": "vidsift_splitter.ops.motion:VideoMotionScoreFilter",
+}
+
+
+class UnknownOp(KeyError):
+    pass
+
+
+@cache
+def op_class(name: str):
+    try:
+        target = OPS[name]
+    except KeyError:
+        raise UnknownOp(name) from None
+    module, _, cls = target.partition(":")
+    return getattr(importlib.import_module(module), cls)

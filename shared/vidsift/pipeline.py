@@ -1,0 +1,91 @@
+"""Stages and how a reference moves between them — independent of the transport.
+
+A stage function takes one reference and a ``StageContext`` and returns the clip references to pass
+on. It records rejections itself (``ctx.jobs.reject_*``); infrastructure failures raise. Both the
+Celery workers and the embedded runner call ``run_stage``; neither knows the other exists.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from dataclasses import dataclass
+from functools import cache
+from typing import Any, Callable
+
+from .config import Settings
+from .jobs import JobStore
+from .ops.base import STAGES, Op
+from .recipe import Recipe
+from .refs import ClipRef, SourceRef
+
+log = logging.getLogger(__name__)
+
+QUEUES = {stage: f"vidsift.{stage}" for stage in STAGES}
+TASKS = {stage: f"vidsift.stage.{stage}" for stage in STAGES}
+
+# Stage name -> "module:function". Each lives in its service package.
+STAGE_FUNCTIONS = {
+    "split": "vidsift_splitter.stage:split_source",
+    "score": "vidsift_scorer.stage:score_clip",
+    "resize": "vidsift_resizer.stage:resize_clip",
+    "caption": "vidsift_captioner.stage:caption_clip",
+}
+
+
+def next_stage(stage: str) -> str | None:
+    i = STAGES.index(stage)
+    return STAGES[i + 1] if i + 1 < len(STAGES) else None
+
+
+@dataclass
+class StageContext:
+    settings: Settings
+    jobs: JobStore
+    recipe: Recipe
+    observer: Callable[[str, str, dict], None] | None = None  # metrics / progress hook
+
+    def ops(self, stage: str) -> list[Op]:
+        return _cached_ops(self.recipe, stage)
+
+    def emit(self, event: str, stage: str, **data: Any) -> None:
+        if self.observer:
+            self.observer(event, stage, data)
+
+
+# Ops are built once per process per recipe: models load lazily on first use and stay loaded.
+_OP_CACHE: dict[tuple[str, str], list[Op]] = {}
+
+
+def _cached_ops(recipe: Recipe, stage: str) -> list[Op]:
+    key = (recipe.id, stage)
+    if key not in _OP_CACHE:
+        _OP_CACHE[key] = recipe.build(stage)
+    return _OP_CACHE[key]
+
+
+@cache
+def stage_function(stage: str) -> Callable[[Any, StageContext], list[ClipRef]]:
+    module, _, fn = STAGE_FUNCTIONS[stage].partition(":")
+    return getattr(importlib.import_module(module), fn)
+
+
+def run_stage(stage: str, ref: SourceRef | ClipRef, ctx: StageContext) -> list[ClipRef]:
+    """Run one stage on one reference; return what goes to the next stage.
+
+    After the last stage, survivors are written as accepted records and nothing is returned.
+    A clip that already has a final record (a redelivered message) is skipped: no second record.
+    """
+    if isinstance(ref, ClipRef) and ctx.jobs.has_record(ref.id):
+        log.info("clip %s already finished; skipping redelivered message", ref.id)
+        return []
+    if stage == "split" or ctx.recipe.ops_for(stage):
+        out = stage_function(stage)(ref, ctx)
+    else:
+        out = [ref]  # a stage with no ops in this recipe passes its clips straight on
+    if next_stage(stage) is None:
+        for clip in out:
+            ctx.jobs.accept(clip)
+            ctx.emit("accepted", stage, clip=clip)
+        return []
+    return out

@@ -1,0 +1,120 @@
+"""Typed, versioned references: the only things that cross the broker.
+
+Messages are small JSON documents (never media, never pickle). Each carries ``schema`` so a worker can
+refuse a message it does not understand instead of misreading it. Programs in other languages publish
+to the ingest queue by sending a ``SourceRef`` document (see README, "Message format").
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+SOURCE_SCHEMA = "vidsift.source/1"
+CLIP_SCHEMA = "vidsift.clip/1"
+
+
+class BadMessage(ValueError):
+    """A message that is not valid JSON of a known schema and version. Never retried."""
+
+
+class _Ref(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SourceInfo(_Ref):
+    """What the splitter learned about a source; later stages use it to check the source is unchanged."""
+
+    uri: str
+    source_id: str  # content fingerprint: the same bytes give the same id wherever they live
+    size: int
+    etag: str | None = None
+    width: int  # display width (rotation and sample aspect ratio applied)
+    height: int
+    fps: float
+    frames: int
+    duration: float
+    codec: str | None = None
+    rotation: int = 0
+
+
+class FrameRef(_Ref):
+    """A sample frame stored next to the clip reference (a small JPEG)."""
+
+    index: int  # frame index in the source
+    t: float  # seconds from the start of the clip
+    key: bool = False  # a key frame of the source
+    uri: str
+
+
+class SourceRef(_Ref):
+    """Ingest message: one video to split."""
+
+    schema_: Literal["vidsift.source/1"] = Field(SOURCE_SCHEMA, alias="schema")
+    job: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    uri: str
+    recipe_id: str
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ClipRef(_Ref):
+    """A clip: a frame span of a source, plus what the stages so far have recorded about it."""
+
+    schema_: Literal["vidsift.clip/1"] = Field(CLIP_SCHEMA, alias="schema")
+    job: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+    recipe_id: str
+    id: str
+    source: SourceInfo
+    scene: int
+    start_frame: int
+    end_frame: int  # exclusive
+    start: float  # seconds
+    end: float
+    frames: tuple[FrameRef, ...] = ()
+    stats: dict[str, Any] = Field(default_factory=dict)
+    resized: dict[str, str] = Field(default_factory=dict)
+    text: str = ""
+    extra: dict[str, Any] = Field(default_factory=dict)  # per-stage data (e.g. caption usage)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @property
+    def fps(self) -> float:
+        return self.source.fps
+
+    @property
+    def num_frames(self) -> int:
+        return self.end_frame - self.start_frame
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+    def with_updates(self, **changes: Any) -> "ClipRef":
+        return self.model_copy(update=changes)
+
+    def to_message(self) -> dict:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+def to_message(ref: _Ref) -> dict:
+    return ref.model_dump(mode="json", by_alias=True)
+
+
+def parse_message(payload: Any, kind: type[_Ref]) -> Any:
+    """Validate a received message; unknown schema versions and malformed documents are BadMessage."""
+    if not isinstance(payload, dict):
+        raise BadMessage(f"expected a JSON object, got {type(payload).__name__}")
+    schema = payload.get("schema")
+    expected = kind.model_fields["schema_"].default
+    if schema != expected:
+        raise BadMessage(
+            f"unknown message schema {schema!r}; this worker reads {expected!r} "
+            "(upgrade the worker or re-submit with a matching vidsift version)"
+        )
+    try:
+        return kind.model_validate(payload)
+    except ValidationError as exc:
+        raise BadMessage(f"invalid {expected} message: {exc.errors(include_url=False)}") from exc

@@ -1,0 +1,30 @@
+"""Storage: job artifacts (file:// or s3://) and input videos (file://, s3://, http(s)://)."""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from ..config import Settings
+from .base import NotFound, ObjectStat, Storage, StorageError
+from .file import FileStorage
+from .http import InputRefused
+from .inputs import LocalInput, canonical_uri, check_allowed, fingerprint, open_input, stat_input
+
+
+def open_storage(url: str, settings: Settings | None = None) -> Storage:
+    scheme = urlparse(url).scheme
+    if scheme in ("", "file"):
+        return FileStorage(url)
+    if scheme == "s3":
+        from .s3 import S3Storage
+
+        s = settings or Settings()
+        return S3Storage(url, s.s3_endpoint_url, s.s3_region)
+    raise ValueError(f"storage URL {url!r}: use file:// (or a path) or s3://bucket/prefix")
+
+
+__all__ = [
+    "FileStorage", "InputRefused", "LocalInput", "NotFound", "ObjectStat", "Storage",
+    "StorageError", "canonical_uri", "check_allowed", "fingerprint", "open_input", "open_storage",
+    "stat_input",
+]
