@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
-from typing import Any, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterator
 
 from .recipe import Recipe, recipe_from_json
 from .refs import ClipRef, SourceInfo
@@ -58,10 +58,23 @@ def clip_line(clip: ClipRef) -> dict[str, Any]:
     }
 
 
+# A record listener sees every final record written: (status, manifest line). Metrics and progress
+# bars subscribe here, so no stage has to report its outcomes twice.
+RecordListener = Callable[[str, dict], None]
+
+
 @dataclass
 class JobStore:
     store: Storage
     job: str
+    listeners: list[RecordListener] = field(default_factory=list)
+
+    def read_uri(self, uri: str) -> bytes:
+        """Read an artifact of this job by its URI (e.g. a sample frame listed in a ClipRef)."""
+        prefix = self.store.url + "/"
+        if not uri.startswith(prefix):
+            raise ValueError(f"{uri!r} is not an artifact of this job's storage ({self.store.url})")
+        return self.store.get_bytes(uri[len(prefix):])
 
     # recipe -----------------------------------------------------------------------------
     def save_recipe(self, recipe: Recipe) -> None:
@@ -111,6 +124,8 @@ class JobStore:
 
     def _write(self, record_id: str, doc: dict) -> None:
         self.store.put_bytes(f"records/{record_id}.json", _dumps(doc), "application/json")
+        for listener in self.listeners:
+            listener(doc["status"], doc["line"])
 
     def records(self) -> Iterator[dict]:
         for key in self.store.list("records/"):
