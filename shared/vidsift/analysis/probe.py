@@ -47,7 +47,7 @@ class VideoMeta:
 
 def display_size(width: int, height: int, sar: Fraction | None, rotation: int) -> tuple[int, int]:
     if sar and sar > 0 and sar != 1:
-        width = int(width * sar + Fraction(1, 2))
+        width = round(width * sar)  # as the splitter's probe does (half to even)
     if abs(rotation) % 180 == 90:
         width, height = height, width
     return width, height

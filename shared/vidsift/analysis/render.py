@@ -47,6 +47,7 @@ def plot_charts(report: dict[str, Any], durations: list[float], out_dir: Path) -
 
     matplotlib.use("Agg")  # no display on servers; must precede pyplot
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
 
     charts = {}
     if durations:
@@ -62,6 +63,7 @@ def plot_charts(report: dict[str, Any], durations: list[float], out_dir: Path) -
         fig, ax = plt.subplots(figsize=(8, 0.8 + 0.32 * len(top)))
         names, counts = zip(*reversed(top))
         ax.barh(names, counts, color="#55a868")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(xlabel="videos", title=f"Resolutions (top {len(top)} of {len(report['resolutions'])})")
         fig.tight_layout()
         fig.savefig(out_dir / "resolutions.png", dpi=100)
