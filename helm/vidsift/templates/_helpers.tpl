@@ -1,0 +1,100 @@
+{{/* Names and labels. Kept small: per-stage settings come from vidsift.stage, merged once. */}}
+
+{{- define "vidsift.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{- define "vidsift.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" -}}
+{{- else if contains (include "vidsift.name" .) .Release.Name -}}
+{{- .Release.Name | trunc 63 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name (include "vidsift.name" .) | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "vidsift.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "vidsift.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+{{- end -}}
+
+{{- define "vidsift.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+{{ include "vidsift.selectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+app.kubernetes.io/part-of: vidsift
+{{- end -}}
+
+{{/* Every enabled stage: workerDefaults with the stage's own keys merged over them, once, here.
+     Usage: range $name, $s := include "vidsift.stages" . | fromYaml */}}
+{{- define "vidsift.stages" -}}
+{{- $out := dict -}}
+{{- range $name, $stage := .Values.stages -}}
+{{- $s := mergeOverwrite (deepCopy $.Values.workerDefaults) (deepCopy $stage) -}}
+{{- if $s.enabled -}}
+{{- if ge (int $s.softTimeLimit) (int $s.hardTimeLimit) -}}
+{{- fail (printf "stages.%s: softTimeLimit (%v) must be below hardTimeLimit (%v) so the task can clean up" $name $s.softTimeLimit $s.hardTimeLimit) -}}
+{{- end -}}
+{{- $_ := set $s "queue" (printf "vidsift.%s" $name) -}}
+{{- $_ := set $s "fullname" (printf "%s-%s" (include "vidsift.fullname" $) $name | trunc 63 | trimSuffix "-") -}}
+{{- $_ := set $out $name $s -}}
+{{- end -}}
+{{- end -}}
+{{- toYaml $out -}}
+{{- end -}}
+
+{{- define "vidsift.componentLabels" -}}
+{{ include "vidsift.selectorLabels" .root }}
+app.kubernetes.io/component: {{ .name }}
+{{- end -}}
+
+{{/* Secrets: a bundled (trial) service brings its own chart-managed Secret. */}}
+{{- define "vidsift.rabbitmqSecret" -}}
+{{- if .Values.rabbitmq.bundled.enabled -}}
+{{- printf "%s-rabbitmq" (include "vidsift.fullname" .) -}}
+{{- else -}}
+{{- required "rabbitmq.existingSecret: name the Secret holding the broker and management URLs" .Values.rabbitmq.existingSecret -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "vidsift.s3Secret" -}}
+{{- if .Values.s3.bundled.enabled -}}
+{{- printf "%s-s3" (include "vidsift.fullname" .) -}}
+{{- else -}}
+{{- required "s3.existingSecret: name the Secret holding the S3 access keys" .Values.s3.existingSecret -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "vidsift.s3Endpoint" -}}
+{{- if .Values.s3.bundled.enabled -}}
+{{- printf "http://%s-s3:9000" (include "vidsift.fullname" .) -}}
+{{- else -}}
+{{- .Values.s3.endpointUrl -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "vidsift.image" -}}
+{{- $root := index . 0 -}}
+{{- $img := index . 1 -}}
+{{- printf "%s/%s:%s" $root.Values.image.registry $img.name (default (default $root.Chart.AppVersion $root.Values.image.tag) $img.tag) -}}
+{{- end -}}
+
+{{/* Environment every vidsift container gets: settings from the ConfigMap, credentials only
+     as secretKeyRefs (never a literal value). */}}
+{{- define "vidsift.env" -}}
+- name: VIDSIFT_BROKER_URL
+  valueFrom:
+    secretKeyRef: {name: {{ include "vidsift.rabbitmqSecret" . }}, key: {{ .Values.rabbitmq.secretKeys.brokerUrl }}}
+- name: AWS_ACCESS_KEY_ID
+  valueFrom:
+    secretKeyRef: {name: {{ include "vidsift.s3Secret" . }}, key: {{ .Values.s3.secretKeys.accessKeyId }}}
+- name: AWS_SECRET_ACCESS_KEY
+  valueFrom:
+    secretKeyRef: {name: {{ include "vidsift.s3Secret" . }}, key: {{ .Values.s3.secretKeys.secretAccessKey }}}
+{{- end -}}
+
+{{- define "vidsift.envFrom" -}}
+- configMapRef: {name: {{ include "vidsift.fullname" . }}}
+{{- end -}}
