@@ -16,6 +16,10 @@ OPS: dict[str, str] = {
     "video_duration_filter": "vidsift_splitter.ops.duration:VideoDurationFilter",
     "video_resolution_filter": "vidsift_splitter.ops.resolution:VideoResolutionFilter",
     "video_motion_score_filter": "vidsift_splitter.ops.motion:VideoMotionScoreFilter",
+    # scorer (GPU): model filters on the splitter's stored sample frames
+    "video_aesthetics_filter": "vidsift_scorer.ops.aesthetics:VideoAestheticsFilter",
+    "video_watermark_filter": "vidsift_scorer.ops.watermark:VideoWatermarkFilter",
+    "video_nsfw_filter": "vidsift_scorer.ops.nsfw:VideoNSFWFilter",
 }
 
 

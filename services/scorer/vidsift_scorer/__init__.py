@@ -1,0 +1,1 @@
+"""vidsift scorer: model-based filters (aesthetics, watermark, NSFW) on stored sample frames."""

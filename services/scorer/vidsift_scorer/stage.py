@@ -1,0 +1,104 @@
+"""The score stage: run the recipe's model filters on a clip's stored sample frames.
+
+For each score op in recipe order: get its frames (shared between ops that need the same frames),
+score them with the op's backend, reduce to the op's stat, decide. The first rejection writes a
+rejected record (op, stats, reason) and ends the clip; survivors go on with every stat added.
+
+Batching: ops call their backend through a per-process ``MicroBatcher``, so frames of all clips
+being scored at that moment (``score_clips`` with many clips, or concurrent ``score_clip`` calls from
+worker threads) go through the model together, ``batch_size`` frames per forward.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from functools import cache
+from typing import Any
+
+import numpy as np
+
+from vidsift.frames import clip_positions, load_frames
+from vidsift.pipeline import StageContext
+from vidsift.recipe import Recipe
+from vidsift.refs import ClipRef
+from vidsift.storage import NotFound
+
+from .backends import get_backend
+from .batching import MicroBatcher
+from .ops.frame_filter import FrameScoreFilter
+from .settings import ScorerSettings, scorer_settings
+
+log = logging.getLogger(__name__)
+
+_BATCHERS: dict[tuple, MicroBatcher] = {}
+_LOCK = threading.Lock()
+
+
+@cache
+def _settings() -> ScorerSettings:
+    return scorer_settings()
+
+
+def batcher_for(op: FrameScoreFilter, settings: ScorerSettings | None = None) -> MicroBatcher:
+    """The process-wide batcher around ``op``'s backend (loads the model on first use)."""
+    s = settings or _settings()
+    kind, options = op.backend_spec()
+    if kind in ("clip_aesthetics", "hf_classifier"):
+        options = {**options, "device": s.device, "dtype": s.dtype}
+    key = (kind, tuple(sorted(options.items())))
+    with _LOCK:
+        b = _BATCHERS.get(key)
+        if b is None:
+            b = _BATCHERS[key] = MicroBatcher(get_backend(kind, **options).score, s.batch_size, s.max_wait_ms / 1000)
+    return b
+
+
+def prepare(recipe: Recipe) -> None:
+    """Load every score model now (call at worker start): a missing model fails there, loudly."""
+    for op in recipe.build("score"):
+        batcher_for(op)
+
+
+class _BadFrames(Exception):
+    pass
+
+
+def _frames(clip: ClipRef, op: FrameScoreFilter, ctx: StageContext, cache_: dict) -> list[np.ndarray]:
+    key = tuple(clip_positions(clip, op.request))
+    if key not in cache_:
+        try:
+            cache_[key] = load_frames(clip, op.request, ctx.jobs.read_uri, ctx.settings)
+        except (ValueError, NotFound) as exc:  # undecodable or vanished frame: the clip's problem
+            raise _BadFrames(f"bad sample frame: {exc}") from exc
+    return cache_[key]
+
+
+def score_clips(clips: list[ClipRef], ctx: StageContext) -> list[list[ClipRef]]:
+    """Score several clips together; one output list per input clip ([] when rejected)."""
+    live: dict[int, dict[str, Any]] = {i: {} for i in range(len(clips))}
+    frame_cache: dict[int, dict] = {i: {} for i in range(len(clips))}
+    for op in ctx.ops("score"):
+        batch: dict[int, list[np.ndarray]] = {}
+        for i in list(live):
+            try:
+                batch[i] = _frames(clips[i], op, ctx, frame_cache[i])
+            except _BadFrames as exc:
+                ctx.jobs.reject_clip(clips[i], "score", op.name, str(exc), live.pop(i), error_type="bad_frame")
+        if not batch:
+            continue
+        scores = batcher_for(op)([f for fs in batch.values() for f in fs])
+        start = 0
+        for i, fs in batch.items():
+            stats = op.stats_from_scores(scores[start:start + len(fs)])
+            start += len(fs)
+            live[i].update(stats)
+            decision = op.decide(stats)
+            if not decision.keep:
+                ctx.jobs.reject_clip(clips[i], "score", op.name, decision.reason, live.pop(i))
+    return [[clips[i].with_updates(stats={**clips[i].stats, **live[i]})] if i in live else []
+            for i in range(len(clips))]
+
+
+def score_clip(clip: ClipRef, ctx: StageContext) -> list[ClipRef]:
+    return score_clips([clip], ctx)[0]
