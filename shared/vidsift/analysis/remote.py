@@ -23,6 +23,7 @@ class S3RangeFile(io.RawIOBase):
         except Exception as exc:  # noqa: BLE001 - translated into NotFound / StorageError
             raise _wrap(exc, uri) from exc
         self.pos = 0
+        self.fetched = 0  # bytes downloaded so far: shows a metadata read stays small
 
     def readable(self) -> bool:
         return True
@@ -51,6 +52,7 @@ class S3RangeFile(io.RawIOBase):
         n = len(body)
         buf[:n] = body
         self.pos += n
+        self.fetched += n
         return n
 
 
