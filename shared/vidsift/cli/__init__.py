@@ -16,6 +16,7 @@ COMMANDS = {
     "worker": "vidsift.cli.worker:worker",
     "submit": "vidsift.cli.submit:submit",
     "export": "vidsift.cli.export:export",
+    "analyze": "vidsift.cli.analyze:analyze",
 }
 
 
