@@ -20,6 +20,8 @@ OPS: dict[str, str] = {
     "video_aesthetics_filter": "vidsift_scorer.ops.aesthetics:VideoAestheticsFilter",
     "video_watermark_filter": "vidsift_scorer.ops.watermark:VideoWatermarkFilter",
     "video_nsfw_filter": "vidsift_scorer.ops.nsfw:VideoNSFWFilter",
+    # captioner (GPU or API): the clip's text from uniformly sampled frames
+    "video_captioning_mapper": "vidsift_captioner.ops.captioning:VideoCaptioningMapper",
 }
 
 

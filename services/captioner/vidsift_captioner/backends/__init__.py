@@ -1,0 +1,58 @@
+"""Caption backends: frames of several clips in, one ``Caption`` per clip out.
+
+One small interface (``CaptionBackend.caption``), one file per implementation, a registry of
+"module:function" loaders so torch and transformers are imported only by the backend that is used.
+``get_backend`` keeps one loaded backend per set of parameters per process, created lazily in the
+worker (after any fork: CUDA and fork do not mix).
+"""
+
+from __future__ import annotations
+
+import importlib
+import threading
+from dataclasses import dataclass, replace
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+BACKENDS: dict[str, str] = {
+    "hf": "vidsift_captioner.backends.hf:load",
+    "openai": "vidsift_captioner.backends.openai:load",
+}
+
+
+@dataclass(frozen=True)
+class Caption:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    refusal: str | None = None  # the backend reported that the model declined (not parsed from text)
+
+    def with_text(self, text: str) -> "Caption":
+        return replace(self, text=text)
+
+
+class CaptionBackend(Protocol):
+    def caption(self, clips_frames: Sequence[Sequence[np.ndarray]]) -> list[Caption]:
+        """RGB uint8 frames (in time order) of each clip -> its caption, same order."""
+        ...
+
+
+class CaptionBackendError(RuntimeError):
+    """The backend could not produce an answer (bad response, server error after retries).
+
+    Infrastructure, not data: it propagates, and the message is retried by its transport.
+    """
+
+
+_LOADED: dict[Any, CaptionBackend] = {}
+_LOCK = threading.Lock()
+
+
+def get_backend(params) -> CaptionBackend:
+    """The loaded backend for these op parameters (loaded once per process)."""
+    with _LOCK:  # threads of one worker share the model instead of loading it twice
+        if params not in _LOADED:
+            module, _, fn = BACKENDS[params.backend].partition(":")
+            _LOADED[params] = getattr(importlib.import_module(module), fn)(params)
+        return _LOADED[params]

@@ -1,0 +1,164 @@
+"""``openai`` backend: ``POST {base_url}/chat/completions`` with the prompt and frames as images.
+
+Works with OpenAI (gpt-4o-mini), vLLM serving MiniCPM-V 2.6 or Qwen2-VL, and other OpenAI-compatible
+servers. Frames go as base64 JPEG ``image_url`` parts. Clips of one call are sent concurrently, at
+most ``concurrency`` requests in flight per process; 429, 5xx and connection errors are retried with
+exponential backoff, honouring ``Retry-After``. Token counts are the server's ``usage``.
+
+The API key is read once, from ``api_key_file`` or the ``api_key_env`` variable, and only ever put
+in the Authorization header: every error message is scrubbed of it, so it never reaches a log.
+"""
+
+from __future__ import annotations
+
+import base64
+import email.utils
+import logging
+import os
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from . import Caption, CaptionBackendError
+
+log = logging.getLogger(__name__)
+
+RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
+BACKOFF_BASE_S = 1.0
+BACKOFF_MAX_S = 60.0  # also caps a server's Retry-After: a worker should not sleep for an hour
+# 400s that mean "this content", not "this request": the clip is rejected instead of retried forever.
+CONTENT_ERRORS = {"content_policy_violation", "content_filter", "invalid_image", "image_content_policy_violation"}
+
+
+def read_api_key(params) -> str | None:
+    if params.api_key_file:
+        return Path(params.api_key_file).read_text().strip() or None
+    return os.environ.get(params.api_key_env) or None
+
+
+def retry_delay(attempt: int, retry_after: str | None) -> float:
+    """Seconds to wait before retry ``attempt`` (0-based): the server's Retry-After if it sent one
+    (seconds or an HTTP date), else exponential backoff with jitter; capped at BACKOFF_MAX_S."""
+    if retry_after:
+        try:
+            return min(max(float(retry_after), 0.0), BACKOFF_MAX_S)
+        except ValueError:
+            when = email.utils.parsedate_to_datetime(retry_after) if retry_after.strip() else None
+            if when is not None:
+                return min(max(when.timestamp() - time.time(), 0.0), BACKOFF_MAX_S)
+    return min(BACKOFF_BASE_S * 2 ** attempt * (0.5 + random.random()), BACKOFF_MAX_S)
+
+
+def request_body(params, frames: Sequence[np.ndarray]) -> dict:
+    from vidsift.frames import encode_jpeg
+
+    images = [
+        {"type": "image_url", "image_url": {
+            "url": "data:image/jpeg;base64," + base64.b64encode(encode_jpeg(f[..., ::-1])).decode(),
+            "detail": params.detail,
+        }}
+        for f in frames
+    ]
+    return {
+        "model": params.model,
+        "messages": [{"role": "user", "content": [{"type": "text", "text": params.prompt}, *images]}],
+        "max_tokens": params.max_tokens,
+        "temperature": params.temperature,
+    }
+
+
+def parse_response(doc) -> Caption:
+    """A chat completion -> Caption; anything else is a CaptionBackendError that says what is missing."""
+    try:
+        choice = doc["choices"][0]
+        message = choice["message"]
+        text = message.get("content") or ""
+        if not isinstance(text, str):
+            raise TypeError("message.content is not a string")
+    except (KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise CaptionBackendError(
+            f"malformed chat completion (expected choices[0].message.content): {exc!r}; got {str(doc)[:300]}"
+        ) from None
+    usage = doc.get("usage") or {}
+    refusal = message.get("refusal") or ("content filter" if choice.get("finish_reason") == "content_filter" else None)
+    return Caption(text=text.strip(), prompt_tokens=int(usage.get("prompt_tokens") or 0),
+                   completion_tokens=int(usage.get("completion_tokens") or 0), refusal=refusal)
+
+
+class OpenAIBackend:
+    def __init__(self, params):
+        self.params = params
+        self.url = params.base_url.rstrip("/") + "/chat/completions"
+        self._key = read_api_key(params)
+        self._slots = threading.BoundedSemaphore(params.concurrency)  # shared by all callers in the process
+        self._local = threading.local()
+        log.info("captioning with %s at %s (key %s)", params.model, self.url,
+                 "set" if self._key else f"not set: ${params.api_key_env} is empty")
+
+    def caption(self, clips_frames: Sequence[Sequence[np.ndarray]]) -> list[Caption]:
+        if len(clips_frames) <= 1:
+            return [self._one(f) for f in clips_frames]
+        with ThreadPoolExecutor(min(len(clips_frames), self.params.concurrency)) as pool:
+            return list(pool.map(self._one, clips_frames))
+
+    def _session(self):
+        import requests
+
+        if not hasattr(self._local, "session"):  # requests.Session is not shared across threads
+            self._local.session = requests.Session()
+        return self._local.session
+
+    def _scrub(self, text: str) -> str:
+        return text.replace(self._key, "[api key]") if self._key else text
+
+    def _one(self, frames: Sequence[np.ndarray]) -> Caption:
+        import requests
+
+        body = request_body(self.params, frames)
+        headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
+        for attempt in range(self.params.max_retries + 1):
+            last = attempt == self.params.max_retries
+            try:
+                with self._slots:
+                    resp = self._session().post(self.url, json=body, headers=headers, timeout=self.params.timeout_s)
+            except requests.RequestException as exc:
+                error = f"{type(exc).__name__}: {self._scrub(str(exc))}"
+                if last:
+                    raise CaptionBackendError(f"POST {self.url} failed after {attempt + 1} tries: {error}") from None
+                delay = retry_delay(attempt, None)
+            else:
+                if resp.status_code == 200:
+                    try:
+                        doc = resp.json()
+                    except ValueError:
+                        raise CaptionBackendError(
+                            f"POST {self.url}: response is not JSON: {self._scrub(resp.text[:300])!r}") from None
+                    return parse_response(doc)
+                error = f"HTTP {resp.status_code}: {self._scrub(resp.text[:300])}"
+                if resp.status_code == 400 and (code := _error_code(resp)) in CONTENT_ERRORS:
+                    return Caption(text="", prompt_tokens=0, completion_tokens=0, refusal=f"server rejected content ({code})")
+                if resp.status_code not in RETRY_STATUS or last:
+                    hint = f" (is ${self.params.api_key_env} or api_key_file set?)" if resp.status_code in (401, 403) else ""
+                    raise CaptionBackendError(f"POST {self.url} -> {error}{hint}")
+                delay = retry_delay(attempt, resp.headers.get("Retry-After"))
+            log.warning("POST %s: %s; retry %d/%d in %.1fs", self.url, error, attempt + 1,
+                        self.params.max_retries, delay)
+            time.sleep(delay)
+        raise AssertionError("unreachable")
+
+
+def _error_code(resp) -> str | None:
+    try:
+        err = resp.json().get("error") or {}
+        return err.get("code") or err.get("type")
+    except (ValueError, AttributeError):
+        return None
+
+
+def load(params) -> OpenAIBackend:
+    return OpenAIBackend(params)

@@ -1,0 +1,50 @@
+"""The caption stage: frames of each clip -> caption -> the clip's ``text`` (or a rejected record).
+
+``caption_clip`` is the stage function the transports call (one clip per message);
+``caption_clips`` takes several so a runner that holds many clips can fill a model batch.
+Every caption's usage goes into ``clip.extra["caption"]`` (the manifest line's ``clip.caption``),
+on rejected clips too, since a refused caption was still paid for.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+from vidsift.frames import load_frames
+from vidsift.pipeline import StageContext
+from vidsift.refs import ClipRef
+
+from .ops.captioning import VideoCaptioningMapper, rejection_reason
+
+STAGE = "caption"
+
+
+def caption_clip(clip: ClipRef, ctx: StageContext) -> list[ClipRef]:
+    return caption_clips([clip], ctx)
+
+
+def caption_clips(clips: Sequence[ClipRef], ctx: StageContext) -> list[ClipRef]:
+    survivors = list(clips)
+    for op in ctx.ops(STAGE):
+        if not isinstance(op, VideoCaptioningMapper):
+            raise TypeError(f"{op.name} is not a captioning op; the caption stage runs only those")
+        survivors = _caption(op, survivors, ctx)
+    return survivors
+
+
+def _caption(op: VideoCaptioningMapper, clips: list[ClipRef], ctx: StageContext) -> list[ClipRef]:
+    if not clips:
+        return []
+    frames = [load_frames(c, op.frame_request, ctx.jobs.read_uri, ctx.settings) for c in clips]
+    out = []
+    for clip, caption in zip(clips, op.caption(frames)):
+        usage = op.usage(caption)
+        clip = clip.with_updates(extra={**clip.extra, "caption": usage})
+        ctx.emit("captioned", STAGE, clip=clip, **usage)
+        reason = rejection_reason(caption)
+        if reason:
+            ctx.jobs.reject_clip(clip, STAGE, op.name, reason)
+            ctx.emit("rejected", STAGE, clip=clip, op=op.name, reason=reason)
+        else:
+            out.append(clip.with_updates(text=caption.text))
+    return out
