@@ -1,0 +1,95 @@
+"""Render helm/vidsift with the real Helm engine (helm-python-sdk; no helm binary, no cluster)."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+
+helm = pytest.importorskip("helm_python", reason="pip install -e '.[test]' (helm-python-sdk)")
+
+CHART = Path(__file__).resolve().parents[2] / "helm" / "vidsift"
+RELEASE, NAMESPACE = "demo", "media"
+
+# The value sets the issue names, plus the toggles that remove whole resource kinds.
+VALUE_SETS: dict[str, dict] = {
+    "defaults": {},
+    "keda-off": {"keda": {"enabled": False}},
+    "cpu-only": {"stages": {"score": {"gpu": 0}, "caption": {"gpu": 0}}},
+    "existing-secrets": {
+        "rabbitmq": {"existingSecret": "prod-mq",
+                     "secretKeys": {"brokerUrl": "amqp-uri", "managementUrl": "http-uri"}},
+        "s3": {"existingSecret": "prod-s3", "endpointUrl": "https://s3.example.net",
+               "region": "eu-west-1",
+               "secretKeys": {"accessKeyId": "key-id", "secretAccessKey": "key-secret"}},
+    },
+    "bundled": {
+        "rabbitmq": {"bundled": {"enabled": True}},
+        "s3": {"bundled": {"enabled": True}},
+        "ingest": {"enabled": True, "uriList": "s3://vidsift/lists/batch-001.txt"},
+    },
+    "fixed-replicas": {"workerDefaults": {"autoscaling": {"enabled": False}, "replicas": 3}},
+    "monitoring-off": {"monitoring": {"podMonitor": {"enabled": False},
+                                      "prometheusRule": {"enabled": False}}},
+    "two-stages": {"stages": {"resize": {"enabled": False}, "caption": {"enabled": False}}},
+}
+
+
+class Rendered:
+    """The manifests of one render, queryable by kind and name."""
+
+    def __init__(self, values: dict, files: dict[str, str]):
+        self.values = values
+        self.files = files
+        self.docs: list[dict] = []
+        for path, text in files.items():
+            if path.endswith(".txt"):
+                continue
+            for doc in yaml.safe_load_all(text):
+                if doc:
+                    doc.setdefault("metadata", {}).setdefault("annotations", {})
+                    self.docs.append(doc)
+
+    @property
+    def notes(self) -> str:
+        return next((t for p, t in self.files.items() if p.endswith("NOTES.txt")), "")
+
+    def kind(self, kind: str) -> list[dict]:
+        return [d for d in self.docs if d["kind"] == kind]
+
+    def get(self, kind: str, name: str) -> dict:
+        (found,) = [d for d in self.kind(kind) if d["metadata"]["name"] == name]
+        return found
+
+    def workers(self) -> dict[str, dict]:
+        """Worker Deployments by stage (the bundled trial services are not workers)."""
+        out = {}
+        for d in self.kind("Deployment"):
+            component = d["metadata"]["labels"]["app.kubernetes.io/component"]
+            if component not in ("rabbitmq", "s3"):
+                out[component] = d
+        return out
+
+
+def merged(values: dict) -> dict:
+    with helm.Chart.load(CHART) as chart:
+        return chart.merge_values(copy.deepcopy(values))
+
+
+def render(values: dict) -> Rendered:
+    with helm.Chart.load(CHART) as chart:
+        files = chart.render(copy.deepcopy(values), name=RELEASE, namespace=NAMESPACE,
+                             is_install=True)
+    return Rendered(merged(values), files)
+
+
+@pytest.fixture(scope="session")
+def rendered() -> dict[str, Rendered]:
+    return {name: render(values) for name, values in VALUE_SETS.items()}
+
+
+@pytest.fixture(params=sorted(VALUE_SETS))
+def each(request, rendered) -> Rendered:
+    return rendered[request.param]
