@@ -18,7 +18,7 @@ from .refs import ClipRef
 log = logging.getLogger(__name__)
 
 JPEG_QUALITY = 92
-MAX_SIDE = 512  # long side of stored sample frames; enough for CLIP/ViT (224) and VLM tiles
+MAX_SIDE = 640  # long side of stored sample frames; enough for CLIP/ViT (224), OCR and VLM tiles
 
 
 def uniform_positions(num_frames: int, fps: float, frame_num: int) -> list[int]:
@@ -78,10 +78,15 @@ def shrink(bgr: np.ndarray, max_side: int = MAX_SIDE) -> np.ndarray:
     import cv2
 
     h, w = bgr.shape[:2]
-    scale = max_side / max(h, w)
-    if scale >= 1:
+    # Exact halving keeps INTER_AREA on OpenCV's fast path (~0.4 ms for 1080p vs ~3-6 ms for other
+    # factors): this can run on every decoded frame of a clip whose sample positions are not known yet.
+    while max(h, w) >= 2 * max_side and h % 2 == 0 and w % 2 == 0:
+        bgr = cv2.resize(bgr, (w // 2, h // 2), interpolation=cv2.INTER_AREA)
+        h, w = bgr.shape[:2]
+    if max(h, w) <= max_side:
         return bgr
-    return cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    scale = max_side / max(h, w)
+    return cv2.resize(bgr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_LINEAR)
 
 
 def load_frames(clip: ClipRef, request: FrameRequest, read_bytes, settings=None) -> list[np.ndarray]:

@@ -1,0 +1,142 @@
+"""The split stage: one source reference in, clip references out (plain function, no transport)."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from vidsift.frames import encode_jpeg
+from vidsift.jobs import clip_id
+from vidsift.ops.base import Decision, Filter
+from vidsift.ops.registry import op_class
+from vidsift.pipeline import StageContext
+from vidsift.refs import ClipRef, FrameRef, SourceInfo, SourceRef
+from vidsift.storage import InputRefused, NotFound, fingerprint, open_input
+
+from .clip_builder import ClosedClip
+from .errors import InputError
+from .ops.motion import VideoMotionScoreFilter
+from .ops.resolution import VideoResolutionFilter
+from .ops.split_by_duration import VideoSplitByDurationMapper
+from .ops.split_by_scene import VideoSplitBySceneMapper
+from .probe import probe
+from .scan import ScanConfig, scan
+
+log = logging.getLogger(__name__)
+STAGE = "split"
+
+
+def frame_requests(ctx: StageContext):
+    """Union of the sample frames every later op asks for (read from the recipe, no models loaded)."""
+    reqs = []
+    for spec in ctx.recipe.ops:
+        if spec.stage != STAGE:
+            for r in op_class(spec.name).frame_requests(spec.params):
+                if r not in reqs:
+                    reqs.append(r)
+    return tuple(reqs)
+
+
+def scan_config(ops, stats: dict, requests) -> ScanConfig:
+    cfg = {}
+    for op in ops:
+        if isinstance(op, VideoSplitBySceneMapper):
+            cfg["detector"] = op.detector_factory()
+        elif isinstance(op, VideoSplitByDurationMapper):
+            cfg["split_duration"] = op.params.split_duration
+            cfg["min_last_split_duration"] = op.params.min_last_split_duration
+    # Motion is skipped when every clip of the source is rejected by resolution anyway.
+    res_ok = all(op.decide(stats).keep for op in ops if isinstance(op, VideoResolutionFilter))
+    motion = next((op for op in ops if isinstance(op, VideoMotionScoreFilter)), None)
+    if motion is not None and res_ok:
+        cfg["motion"] = motion.motion_config()
+    return ScanConfig(requests=requests if res_ok else (), **cfg)
+
+
+def first_rejection(filters: list[Filter], stats: dict) -> Decision | None:
+    for f in filters:
+        d = f.decide(stats)
+        if not d.keep:
+            return d
+    return None
+
+
+def split_source(ref: SourceRef, ctx: StageContext) -> list[ClipRef]:
+    ops = ctx.ops(STAGE)
+    validity_op = next((op.name for op in ops if op.name == "video_validity_filter"), None)
+    try:
+        with open_input(ref.uri, ctx.settings) as src:
+            source_id = fingerprint(src.path, src.stat.size)
+            done = ctx.jobs.load_source(source_id)
+            if done is not None:
+                log.info("%s already split (%d clips); re-publishing", ref.uri, len(done))
+                return done
+            return _split(ref, ctx, ops, src, source_id)
+    except InputError as exc:
+        ctx.jobs.reject_input(ref.uri, STAGE, validity_op, exc.message, exc.error_type)
+    except NotFound as exc:
+        ctx.jobs.reject_input(ref.uri, STAGE, None, str(exc), "not_found")
+    except InputRefused as exc:
+        ctx.jobs.reject_input(ref.uri, STAGE, None, str(exc), "input_refused")
+    return []
+
+
+def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[ClipRef]:
+    t0 = time.monotonic()
+    meta = probe(src.path)
+    filters = [op for op in ops if isinstance(op, Filter)]
+    source_stats = {"video_width": meta.width, "video_height": meta.height}
+    cfg = scan_config(ops, source_stats, frame_requests(ctx))
+    survivors: list[ClipRef] = []
+    opened: dict[str, SourceInfo] = {}
+
+    def on_open(fps: float, width: int, height: int, frames: int) -> None:
+        # Source facts known once the decoder is open; the decoded frame count is final at the end.
+        opened["info"] = SourceInfo(uri=ref.uri, source_id=source_id, size=src.stat.size, etag=src.stat.etag,
+                                    width=width, height=height, fps=fps, frames=frames, duration=meta.duration,
+                                    codec=meta.codec, rotation=meta.rotation)
+
+    def on_clip(c: ClosedClip) -> None:
+        clip = ClipRef(job=ref.job, recipe_id=ref.recipe_id, id=clip_id(source_id, c.start, c.end, ref.recipe_id),
+                       source=opened["info"], scene=c.scene,
+                       start_frame=c.start, end_frame=c.end, start=c.start_t, end=c.end_t,
+                       stats=_stats(c, source_stats))
+        rejection = first_rejection(filters, clip.stats)
+        if rejection is not None:
+            ctx.jobs.reject_clip(clip, STAGE, rejection.op, rejection.reason)
+            return
+        survivors.append(clip.with_updates(frames=_store_frames(ctx, source_id, c)))
+
+    result = scan(src.path, cfg, meta.keyframe_times, on_clip, on_open=on_open,
+                  progress=lambda done, total: ctx.emit("progress", STAGE, uri=ref.uri, done=done, total=total))
+    info = SourceInfo(uri=ref.uri, source_id=source_id, size=src.stat.size, etag=src.stat.etag,
+                      width=result.width, height=result.height, fps=result.fps, frames=result.frames,
+                      duration=result.frames / result.fps if result.fps else meta.duration,
+                      codec=meta.codec, rotation=meta.rotation)
+    # Clips were built while the pass ran; give them the final source facts (frame count, size).
+    survivors = [c.with_updates(source=info) for c in survivors]
+    ctx.jobs.save_source(info, survivors)
+    ctx.emit("split", STAGE, uri=ref.uri, clips=len(survivors), scenes=len(result.scenes),
+             dropped=result.dropped, seconds=time.monotonic() - t0)
+    return survivors
+
+
+def _stats(c: ClosedClip, source_stats: dict) -> dict:
+    stats = {"video_duration": round(c.end_t - c.start_t, 6), "video_frames": c.num_frames, **source_stats}
+    if c.motion is not None:
+        stats["video_motion_score"] = c.motion
+    return stats
+
+
+def _store_frames(ctx: StageContext, source_id: str, c: ClosedClip) -> tuple[FrameRef, ...]:
+    keys = set(c.keyframes)
+    refs = []
+    for index in sorted(c.frames):
+        uri = ctx.jobs.store.put_bytes_once(f"frames/{source_id}/{index:07d}.jpg", encode_jpeg(c.frames[index]), "image/jpeg")
+        refs.append(FrameRef(index=index, t=_rel_t(c, index), key=index in keys, uri=uri))
+    return tuple(refs)
+
+
+def _rel_t(c: ClosedClip, index: int) -> float:
+    n = c.num_frames
+    return round((index - c.start) * (c.end_t - c.start_t) / n, 6) if n else 0.0

@@ -1,0 +1,48 @@
+"""`vidsift run`: every stage in this process (embedded; no broker, local storage)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from . import settings_from
+
+
+@click.command()
+@click.argument("inputs", nargs=-1, required=True)
+@click.option("--out", "out", required=True, type=click.Path(file_okay=False), help="Output directory.")
+@click.option("--recipe", default="local", show_default=True,
+              help="Recipe YAML file, or a shipped profile: 'local' (CPU, offline) or 'default' (reference scheme, GPU).")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Parallel source processes.")
+@click.option("--resume", is_flag=True, help="Finish an interrupted run in OUT (finished clips are skipped).")
+@click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.pass_context
+def run(ctx, inputs, out, recipe, workers, resume, no_progress):
+    """Split, filter, resize and caption INPUTS (files, directories, URIs or @list.txt) into OUT.
+
+    Writes OUT/manifest.jsonl (accepted clips), OUT/rejected.jsonl (rejected clips and failed
+    inputs, each with stage, op and reason) and OUT/summary.json.
+    """
+    from ..inputs import expand_inputs
+    from ..recipe import RecipeError, load_recipe
+    from ..runner import RunError, run_embedded
+
+    settings = settings_from(ctx)
+    try:
+        rec = load_recipe(recipe)
+    except RecipeError as exc:
+        raise click.UsageError(f"recipe: {exc}") from None
+    uris = expand_inputs(list(inputs))
+    if not uris:
+        raise click.UsageError(f"no video files found in {', '.join(inputs)}")
+    click.echo(f"vidsift run: {len(uris)} input(s), recipe {rec.id} ({', '.join(s.name for s in rec.ops)})", err=True)
+    try:
+        summary = run_embedded(uris, Path(out), rec, settings, workers=workers, resume=resume,
+                               progress=not no_progress and sys.stderr.isatty() or not no_progress)
+    except RunError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps({k: summary[k] for k in ("accepted_clips", "rejected_clips", "failed_inputs")}), err=True)
+    click.echo(f"manifest: {Path(out) / 'manifest.jsonl'}", err=True)

@@ -1,0 +1,87 @@
+"""Collect a job's records into the dataset files: manifest.jsonl, rejected.jsonl, summary.json.
+
+The embedded run and ``vidsift export`` (over S3) both use this, so the two give the same files.
+Files are written to a temp name and renamed: an interrupted run never leaves half a line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from collections import Counter, defaultdict
+from pathlib import Path
+from typing import Any, Iterable
+
+from .jobs import JobStore, sort_key
+
+
+def collect(jobs: JobStore) -> tuple[list[dict], list[dict]]:
+    accepted, rejected = [], []
+    seen: set[str] = set()
+    for doc in jobs.records():
+        line = doc["line"]
+        key = (line.get("clip") or {}).get("id") or line.get("source")
+        if key in seen:  # a record is keyed by clip id, so this only guards hand-made stores
+            continue
+        seen.add(key)
+        (accepted if doc["status"] == "accepted" else rejected).append(line)
+    return sorted(accepted, key=sort_key), sorted(rejected, key=sort_key)
+
+
+def reason_class(reason: str | None) -> str:
+    """A reason without its numbers ('video_duration 0.5 < min 1' -> 'video_duration < min')."""
+    if not reason:
+        return ""
+    return re.sub(r"\s+", " ", re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "", reason)).strip()
+
+
+def summarize(accepted: list[dict], rejected: list[dict], extra: dict[str, Any] | None = None) -> dict:
+    by_op: dict[str, Counter] = defaultdict(Counter)
+    reasons: dict[str, Counter] = defaultdict(Counter)
+    failed = Counter()
+    for line in rejected:
+        if "clip" not in line:
+            failed[line.get("error_type") or "unknown"] += 1
+            continue
+        op = line.get("op") or line.get("error_type") or "unknown"
+        by_op[line.get("stage") or "?"][op] += 1
+        reasons[op][reason_class(line.get("reason"))] += 1
+    sources = {l["clip"]["source"] for l in accepted + rejected if "clip" in l}
+    return {
+        "accepted_clips": len(accepted),
+        "rejected_clips": sum(sum(c.values()) for c in by_op.values()),
+        "failed_inputs": dict(failed),
+        "sources_with_clips": len(sources),
+        "rejected_by_stage_op": {s: dict(c) for s, c in sorted(by_op.items())},
+        "rejection_reasons": {op: dict(c.most_common(20)) for op, c in sorted(reasons.items())},
+        "accepted_seconds": round(sum(l["__dj__stats__"].get("video_duration", 0) for l in accepted), 3),
+        **(extra or {}),
+    }
+
+
+def write_jsonl(path: Path, lines: Iterable[dict]) -> None:
+    _atomic(path, "".join(json.dumps(l, sort_keys=True, ensure_ascii=False) + "\n" for l in lines))
+
+
+def write_json(path: Path, doc: dict) -> None:
+    _atomic(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")
+
+
+def _atomic(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def export_job(jobs: JobStore, manifest: Path, rejected_path: Path | None = None,
+               summary_path: Path | None = None, extra: dict | None = None) -> dict:
+    accepted, rejected = collect(jobs)
+    summary = summarize(accepted, rejected, extra)
+    write_jsonl(manifest, accepted)
+    write_jsonl(rejected_path or manifest.with_name("rejected.jsonl"), rejected)
+    write_json(summary_path or manifest.with_name("summary.json"), summary)
+    return summary
