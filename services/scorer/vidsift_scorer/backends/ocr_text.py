@@ -52,7 +52,8 @@ def overlay_score(boxes: list[np.ndarray], height: int, width: int) -> float:
         if in_x and in_y:
             return 1.0
     mask = np.zeros((height, width), np.uint8)
-    cv2.fillPoly(mask, [np.round(b).astype(np.int32) for b in boxes], 1)  # union: overlaps count once
+    for b in boxes:  # one polygon per call: fillPoly with several uses even-odd, so overlaps would cancel
+        cv2.fillPoly(mask, [np.round(b).astype(np.int32)], 1)
     return min(1.0, float(mask.mean()) / AREA_FULL)
 
 

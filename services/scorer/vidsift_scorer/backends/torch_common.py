@@ -48,7 +48,7 @@ def load_pretrained(loader, model: str, revision: str | None, what: str, **kwarg
     try:
         return loader.from_pretrained(model, revision=revision, **kwargs)
     except Exception as exc:  # any load failure (offline, missing file, bad config) is the same story
-        raise ModelLoadError(f"cannot load {what} {model!r}: {exc}. {how_to_provide(model, revision)}") from exc
+        raise ModelLoadError(f"cannot load {what} {model!r}: {str(exc).strip().rstrip('.')}. {how_to_provide(model, revision)}") from exc
 
 
 class ImageTransform:

@@ -1,0 +1,49 @@
+import numpy as np
+import pytest
+
+pytest.importorskip("torch")
+
+from vidsift_scorer.backends import ModelLoadError  # noqa: E402
+from vidsift_scorer.backends.hf_classifier import HFClassifier, label_index  # noqa: E402
+
+
+def _frames(n=4):
+    rng = np.random.default_rng(7)
+    return [rng.integers(0, 256, (40, 70, 3), dtype=np.uint8) for _ in range(n)]
+
+
+def _load(path, label):
+    b = HFClassifier(model=str(path), label=label, revision=None, device="cpu")
+    b.load()
+    return b
+
+
+def test_positive_class_found_by_name_not_index(tiny_models):
+    frames = _frames()
+    normal_first = _load(tiny_models["nsfw"], "nsfw")
+    nsfw_first = _load(tiny_models["nsfw_swapped"], "nsfw")
+    assert (normal_first.index, nsfw_first.index) == (1, 0)
+    a, b = normal_first.score(frames), nsfw_first.score(frames)
+    np.testing.assert_allclose(a, b, rtol=1e-5)
+    # and it is the nsfw column, not its complement
+    normal = _load(tiny_models["nsfw"], "normal").score(frames)
+    np.testing.assert_allclose(a, 1 - normal, rtol=1e-5)
+    assert not np.allclose(a, 0.5, atol=1e-4)
+
+
+def test_label_match_is_exact_and_case_insensitive():
+    labels = {0: "no_watermark", 1: "Watermark"}
+    assert label_index(labels, "watermark", "m") == 1
+    assert label_index({"0": "NSFW", "1": "normal"}, "nsfw", "m") == 0
+
+
+def test_model_without_the_label_names_its_labels(tiny_models):
+    with pytest.raises(ModelLoadError) as err:
+        _load(tiny_models["no_label"], "nsfw")
+    assert "'nsfw'" in str(err.value) and "['cat', 'dog']" in str(err.value)
+
+
+def test_unreachable_hub_model_fails_with_instructions(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    with pytest.raises(ModelLoadError, match="(?s)Falconsai/nsfw_image_detection.*hf download"):
+        _load("Falconsai/nsfw_image_detection", "nsfw")
