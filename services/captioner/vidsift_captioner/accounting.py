@@ -33,5 +33,5 @@ def caption_totals(lines: Iterable[dict]) -> dict:
             for f in FIELDS:
                 acc[f] += usage.get(f) or 0
     for acc in (total, *by_model.values()):
-        acc["cost_usd"] = round(acc["cost_usd"], 6)
+        acc["cost_usd"] = round(acc["cost_usd"], 8)  # float noise off; a cheap clip costs ~1e-4 USD
     return {**total, "by_model": by_model}

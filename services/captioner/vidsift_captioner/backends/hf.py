@@ -91,14 +91,15 @@ class HFBackend:
         generated = out[:, inputs["input_ids"].shape[1]:].tolist()
         captions = []
         for prompt_len, ids in zip(prompt_lens, generated):
-            ids = self._until_eos(ids)
-            text = self.processor.tokenizer.decode(ids, skip_special_tokens=True)
-            captions.append(Caption(text=text.strip(), prompt_tokens=int(prompt_len), completion_tokens=len(ids)))
+            text_ids, n = self._until_eos(ids)
+            text = self.processor.tokenizer.decode(text_ids, skip_special_tokens=True)
+            captions.append(Caption(text=text.strip(), prompt_tokens=int(prompt_len), completion_tokens=n))
         return captions
 
-    def _until_eos(self, ids: list[int]) -> list[int]:
-        """Generated ids up to and including the first end-of-sequence (the rest is batch padding)."""
+    def _until_eos(self, ids: list[int]) -> tuple[list[int], int]:
+        """The text ids before the first end-of-sequence, and the tokens generated up to and including
+        it (what was paid for; the rest of the row is batch padding)."""
         for i, t in enumerate(ids):
             if t in self.eos_ids:
-                return ids[: i + 1]
-        return ids
+                return ids[:i], i + 1
+        return ids, len(ids)

@@ -5,7 +5,8 @@ whose content is a list of PIL images followed by the prompt. Video settings fol
 no image ids, at most 2 slices per frame (1 for more than 16 frames). ``chat`` returns text only, so
 tokens are counted with the tokenizer: the answer's ids, and the prompt's ids plus ``query_num``
 image tokens (and the two around them) per frame. That prompt count is an estimate: it assumes one
-slice per frame, true for the stored sample frames (at most 512 px) unless a frame is near square.
+slice per frame, as for the stored sample frames (``vidsift.frames.MAX_SIDE`` px long side)
+unless they are close to square.
 """
 
 from __future__ import annotations
