@@ -18,9 +18,10 @@ from .probe import Unreadable, VideoMeta, probe
 from .render import markdown, plot_charts
 from .stats import summarize
 
-# Threads, not processes: FFmpeg's probe is quick, and for s3:// inputs the time is network latency,
-# which threads overlap. See bench/analyze.py for the measured rate.
-DEFAULT_WORKERS = min(16, 4 * (os.cpu_count() or 1))
+# Threads, not processes: a local probe is ~5 ms of CPU (PyAV releases the GIL inside FFmpeg), and for
+# s3:// inputs the time is network latency, which threads overlap. More threads than 2 per CPU only
+# add contention on local files; raise --workers for s3://. See bench/analyze.py.
+DEFAULT_WORKERS = 2 * (os.cpu_count() or 1)
 
 
 def scan(uris: list[str], settings: Settings, workers: int = DEFAULT_WORKERS

@@ -43,30 +43,28 @@ def plot_charts(report: dict[str, Any], durations: list[float], out_dir: Path) -
     """Write the histograms; return {title: file name}. No charts for an empty collection."""
     if not durations and not report["resolutions"]:
         return {}
-    import matplotlib
-
-    matplotlib.use("Agg")  # no display on servers; must precede pyplot
-    import matplotlib.pyplot as plt
+    # Figure without pyplot: no backend selection, no display needed, and a quicker import.
+    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
     charts = {}
     if durations:
-        fig, ax = plt.subplots(figsize=(8, 4.5))
+        fig = Figure(figsize=(8, 4.5))
+        ax = fig.subplots()
         ax.hist(durations, bins=DURATION_BINS, color="#4c72b0")
         ax.set(xlabel="duration (s)", ylabel="videos", title=f"Durations ({len(durations)} videos)")
         fig.tight_layout()
         fig.savefig(out_dir / "durations.png", dpi=100)
-        plt.close(fig)
         charts["Durations"] = "durations.png"
     top = list(report["resolutions"].items())[:TOP_RESOLUTIONS]
     if top:
-        fig, ax = plt.subplots(figsize=(8, 0.8 + 0.32 * len(top)))
+        fig = Figure(figsize=(8, 0.8 + 0.32 * len(top)))
+        ax = fig.subplots()
         names, counts = zip(*reversed(top))
         ax.barh(names, counts, color="#55a868")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(xlabel="videos", title=f"Resolutions (top {len(top)} of {len(report['resolutions'])})")
         fig.tight_layout()
         fig.savefig(out_dir / "resolutions.png", dpi=100)
-        plt.close(fig)
         charts["Resolutions"] = "resolutions.png"
     return charts
