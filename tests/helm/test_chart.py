@@ -6,9 +6,11 @@ import base64
 import json
 import re
 
+import click
 import pytest
 from kubernetes_validate import utils as kv
 
+from vidsift.cli import main
 from vidsift.pipeline import QUEUES
 
 from .conftest import CHART, NAMESPACE, RELEASE, VALUE_SETS, helm, render
@@ -38,9 +40,16 @@ def containers(r):
 
 
 def stage_limits(worker: dict) -> tuple[int, int]:
-    args = worker["spec"]["template"]["spec"]["containers"][0]["args"]
-    opt = dict(a.lstrip("-").split("=", 1) for a in args)
-    return int(opt["soft-time-limit"]), int(opt["time-limit"])
+    env = {e["name"]: e.get("value") for e in worker["spec"]["template"]["spec"]["containers"][0]["env"]}
+    return int(env["VIDSIFT_TASK_SOFT_TIME_LIMIT"]), int(env["VIDSIFT_TASK_TIME_LIMIT"])
+
+
+def parse_cli(argv: list[str]) -> click.Context:
+    """Parse a container's command line with the real `vidsift` CLI (without running it)."""
+    assert argv[0] == "vidsift"
+    with main.make_context("vidsift", [], resilient_parsing=True) as root:
+        command = main.get_command(root, argv[1])
+        return command.make_context(argv[1], list(argv[2:]), parent=root)
 
 
 # --- the chart as a whole ---------------------------------------------------------------------
@@ -86,6 +95,10 @@ def test_one_worker_per_enabled_stage_running_its_own_stage(each):
     for stage, d in workers.items():
         (c,) = d["spec"]["template"]["spec"]["containers"]
         assert c["command"] == ["vidsift", "worker", stage]
+        params = parse_cli(c["command"] + c.get("args", [])).params
+        assert params["stage"] == stage
+        wanted = {**each.values["workerDefaults"], **each.values["stages"][stage]}["concurrency"]
+        assert params["concurrency"] == wanted
         assert d["metadata"]["name"] == f"{RELEASE}-vidsift-{stage}"
         ports = {p["name"]: p["containerPort"] for p in c["ports"]}
         assert ports == {"metrics": 9100}
@@ -276,7 +289,9 @@ def test_ingest_job_submits_the_uri_list(rendered):
     env = {e["name"]: e.get("value") for e in c["env"]}
     assert env["URI_LIST"] == "s3://vidsift/lists/batch-001.txt"
     assert env["RECIPE"] == "default"
-    assert "vidsift submit --job \"$JOB\" --recipe \"$RECIPE\"" in c["command"][-1]
+    assert 'vidsift submit "@/scratch/uris.txt" --job "$JOB" --recipe "$RECIPE"' in c["command"][-1]
+    params = parse_cli(["vidsift", "submit", "@/scratch/uris.txt", "--job", "j", "--recipe", "default"]).params
+    assert params["uris"] == ("@/scratch/uris.txt",)
     for name in ("defaults", "keda-off"):
         assert not any("ingest" in j["metadata"]["name"] for j in rendered[name].kind("Job"))
 
@@ -288,6 +303,8 @@ def test_helm_test_hook_submits_a_sample_and_waits_for_its_manifest_line(each):
     c = pod["spec"]["containers"][0]
     script = c["command"][-1]
     assert script.index("vidsift submit") < script.index("vidsift export")
+    assert 'vidsift export "$JOB" --out /scratch/manifest.jsonl' in script
+    assert parse_cli(["vidsift", "export", "j", "--out", "/scratch/manifest.jsonl"]).params["job"] == "j"
     env = {e["name"]: e.get("value") for e in c["env"]}
     assert env["SAMPLE_URI"].startswith(("https://", "s3://"))
     assert env["RECIPE"] == "default"
