@@ -100,6 +100,16 @@ class JobStore:
         doc = json.loads(self.store.get_bytes(f"sources/{source_id}.json"))
         return [ClipRef.model_validate(c) for c in doc["clips"]]
 
+    def outstanding(self, uris: list[str]) -> list[str]:
+        """Inputs not yet fully accounted for: not split yet, or with clips still in flight."""
+        split: dict[str, list[str]] = {}
+        for key in self.store.list("sources/"):
+            doc = json.loads(self.store.get_bytes(key))
+            split[doc["source"]["uri"]] = [c["id"] for c in doc["clips"]]
+        done = {k.rsplit("/", 1)[-1][:-5] for k in self.store.list("records/")}
+        return [u for u in uris
+                if input_record_id(u) not in done and (u not in split or not set(split[u]) <= done)]
+
     # records ----------------------------------------------------------------------------
     def has_record(self, record_id: str) -> bool:
         return self.store.exists(f"records/{record_id}.json")

@@ -1,0 +1,41 @@
+"""`vidsift submit`: push video URIs into the ingest queue (vidsift.split) for job JOB."""
+
+from __future__ import annotations
+
+import click
+
+from . import settings_from
+
+
+@click.command()
+@click.argument("uris", nargs=-1, required=True)
+@click.option("--job", required=True, help="Job id (letters, digits, . _ -): names the job's folder in storage.")
+@click.option("--recipe", default="default", show_default=True, help="Recipe YAML file or shipped profile name.")
+@click.pass_context
+def submit(ctx, uris, job, recipe):
+    """Store the job's recipe, then publish one vidsift.source/1 message per URI (files, dirs, @list.txt)."""
+    from ..inputs import expand_inputs
+    from ..jobs import JobStore
+    from ..recipe import RecipeError, load_recipe
+    from ..refs import SourceRef, to_message
+    from ..storage import open_storage
+    from ..transport import declare_topology, make_app, publish
+
+    settings = settings_from(ctx)
+    try:
+        rec = load_recipe(recipe)
+    except RecipeError as exc:
+        raise click.UsageError(f"recipe: {exc}") from None
+    try:
+        refs = [SourceRef(job=job, uri=u, recipe_id=rec.id) for u in expand_inputs(list(uris))]
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    jobs = JobStore(open_storage(f"{settings.storage_url.rstrip('/')}/jobs/{job}", settings), job)
+    if jobs.store.exists("recipe.json") and jobs.load_recipe().id != rec.id:
+        raise click.ClickException(f"job {job!r} already runs recipe {jobs.load_recipe().id}; use a new --job id")
+    jobs.save_recipe(rec)
+    app = make_app(settings)
+    declare_topology(app)
+    for ref in refs:
+        publish(app, "split", to_message(ref))
+    click.echo(f"submitted {len(refs)} video(s) to job {job} (recipe {rec.id})")

@@ -1,0 +1,29 @@
+"""`vidsift worker STAGE`: a Celery worker for one stage (the container entrypoint)."""
+
+from __future__ import annotations
+
+import click
+
+from . import settings_from
+from ..ops.base import STAGES
+
+
+@click.command()
+@click.argument("stage", type=click.Choice(STAGES))
+@click.option("--concurrency", "-c", default=1, show_default=True, type=int,
+              help="Worker processes (GPU stages: one per GPU).")
+@click.option("--pool", default="prefork", show_default=True, type=click.Choice(["prefork", "solo", "threads"]))
+@click.option("--loglevel", default="INFO", show_default=True)
+@click.pass_context
+def worker(ctx, stage, concurrency, pool, loglevel):
+    """Consume STAGE's queue (vidsift.STAGE) and publish survivors to the next stage."""
+    from ..pipeline import QUEUES
+    from ..transport import declare_topology, make_app
+
+    settings = settings_from(ctx)
+    app = make_app(settings)
+    declare_topology(app)
+    app.worker_main([
+        "worker", "-Q", QUEUES[stage], "-n", f"{stage}@%h", "-c", str(concurrency), "-P", pool,
+        "--prefetch-multiplier=1", f"--loglevel={loglevel}", "--without-gossip", "--without-mingle",
+    ])
