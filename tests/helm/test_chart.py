@@ -338,10 +338,20 @@ def test_prometheus_rule_comes_from_the_alerts_file_with_values_applied():
 
 # --- values that must be refused -----------------------------------------------------------------
 
+def test_extra_env_may_reference_secrets():
+    r = render({"stages": {"caption": {"env": [
+        {"name": "OPENAI_API_KEY", "valueFrom": {"secretKeyRef": {"name": "llm", "key": "api-key"}}}]}}})
+    env = {e["name"]: e for e in r.workers()["caption"]["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["OPENAI_API_KEY"]["valueFrom"]["secretKeyRef"] == {"name": "llm", "key": "api-key"}
+    split_env = r.workers()["split"]["spec"]["template"]["spec"]["containers"][0]["env"]
+    assert "OPENAI_API_KEY" not in {e["name"] for e in split_env}  # per stage, not global
+
+
 @pytest.mark.parametrize("values, message", [
     ({"stages": {"transcode": {}}}, "transcode"),
     ({"stages": {"split": {"softTimeLimit": 600, "hardTimeLimit": 600}}}, "softTimeLimit"),
     ({"config": {"AWS_SECRET_ACCESS_KEY": "inline"}}, "AWS_SECRET_ACCESS_KEY"),
+    ({"stages": {"score": {"env": [{"name": "AWS_SECRET_ACCESS_KEY", "value": "inline"}]}}}, "/env/0"),
     ({"s3": {"url": "file:///data"}}, "url"),
     ({"ingest": {"enabled": True}}, "ingest.uriList"),
     ({"rabbitmq": {"existingSecret": ""}}, "rabbitmq.existingSecret"),
