@@ -115,9 +115,13 @@ def openai_server():
 
 @pytest.fixture(autouse=True)
 def fresh_backends():
-    """Each test loads its own backend (a key or server set by one test must not leak into the next)."""
+    """Each test loads its own backend (a key or server set by one test must not leak into the next);
+    ops are cached per recipe and process too, and hold their backend."""
+    from vidsift import pipeline
     from vidsift_captioner import backends
 
     backends._LOADED.clear()
+    pipeline._OP_CACHE.clear()
     yield
     backends._LOADED.clear()
+    pipeline._OP_CACHE.clear()

@@ -31,7 +31,7 @@ def test_hf_caption_written_into_accepted_records(tiny_vlm, make_clips, context)
     usage = line["clip"]["caption"]
     assert usage["model"] == str(tiny_vlm) and usage["completion_tokens"] == 6 and usage["prompt_tokens"] > 3
     assert usage["cost_usd"] == pytest.approx(0.006)
-    assert [e[0] for e in ctx.events] == ["captioned"] * 3
+    assert [e[0] for e in ctx.events] == ["model_load", "op"] + ["captioned"] * 3
 
 
 def test_hf_empty_caption_is_a_rejected_record(tiny_vlm_eos, make_clips, context):
@@ -64,3 +64,26 @@ def test_openai_run_stage_accepts_and_rejects_refusals_with_totals(openai_server
     assert (totals["clips"], totals["prompt_tokens"], totals["completion_tokens"]) == (2, 2300, 42)
     assert totals["cost_usd"] == pytest.approx((2300 * 0.00015 + 42 * 0.0006) / 1000)
     assert run_stage("caption", first, ctx) == [] and len(openai_server.requests) == 2  # redelivery: no new call
+
+
+def test_concurrent_clips_share_hf_batches(tiny_vlm, make_clips, context):
+    """Threads of one worker (Celery --pool threads) captioning one clip each share forward passes."""
+    import threading
+
+    ctx = context(f"- video_captioning_mapper: {{backend: hf, model: '{tiny_vlm}', frame_num: 2, max_tokens: 4}}\n")
+    clips = make_clips(6, frame_num=2)
+    [op] = ctx.ops("caption")
+    op.caption([])  # load the model first, so the threads below only caption
+    results, barrier = {}, threading.Barrier(len(clips))
+
+    def work(clip):
+        barrier.wait()
+        results[clip.id] = caption_clips([clip], ctx)
+
+    threads = [threading.Thread(target=work, args=(c,)) for c in clips]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert all(out[0].text == FIRST_TOKEN_TEXT * 4 for out in results.values()) and len(results) == 6
+    assert op._run.calls < 1 + len(clips)  # fewer forward passes than clips (the first load call included)

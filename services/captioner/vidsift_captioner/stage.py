@@ -8,6 +8,7 @@ on rejected clips too, since a refused caption was still paid for.
 
 from __future__ import annotations
 
+import time
 from typing import Sequence
 
 from vidsift.frames import load_frames
@@ -36,8 +37,11 @@ def _caption(op: VideoCaptioningMapper, clips: list[ClipRef], ctx: StageContext)
     if not clips:
         return []
     frames = [load_frames(c, op.frame_request, ctx.jobs.read_uri, ctx.settings) for c in clips]
+    t0 = time.monotonic()
+    captions = op.caption(frames, on_load=lambda s: ctx.emit("model_load", STAGE, model=op.params.model, seconds=s))
+    ctx.emit("op", STAGE, op=op.name, seconds=time.monotonic() - t0)
     out = []
-    for clip, caption in zip(clips, op.caption(frames)):
+    for clip, caption in zip(clips, captions):
         usage = op.usage(caption)
         clip = clip.with_updates(extra={**clip.extra, "caption": usage})
         ctx.emit("captioned", STAGE, clip=clip, **usage)

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import importlib
 import threading
+import time
 from dataclasses import dataclass, replace
-from typing import Any, Protocol, Sequence
+from typing import Any, Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -33,6 +34,10 @@ class Caption:
 
 
 class CaptionBackend(Protocol):
+    # True for local models (one forward pass serves many clips): the op then pools concurrent
+    # callers' clips (batching.Coalescer). An API backend sends requests concurrently instead.
+    batches: bool
+
     def caption(self, clips_frames: Sequence[Sequence[np.ndarray]]) -> list[Caption]:
         """RGB uint8 frames (in time order) of each clip -> its caption, same order."""
         ...
@@ -49,10 +54,16 @@ _LOADED: dict[Any, CaptionBackend] = {}
 _LOCK = threading.Lock()
 
 
-def get_backend(params) -> CaptionBackend:
-    """The loaded backend for these op parameters (loaded once per process)."""
+def get_backend(params, on_load: Callable[[float], None] | None = None) -> CaptionBackend:
+    """The loaded backend for these op parameters (loaded once per process).
+
+    ``on_load(seconds)`` is called once, by the caller that loaded it (for the model-load metric).
+    """
     with _LOCK:  # threads of one worker share the model instead of loading it twice
         if params not in _LOADED:
+            t0 = time.monotonic()
             module, _, fn = BACKENDS[params.backend].partition(":")
             _LOADED[params] = getattr(importlib.import_module(module), fn)(params)
+            if on_load:
+                on_load(time.monotonic() - t0)
         return _LOADED[params]

@@ -50,6 +50,8 @@ def load(params):
 
 
 class HFBackend:
+    batches = True
+
     def __init__(self, params):
         import torch
         from transformers import AutoModelForImageTextToText, AutoProcessor

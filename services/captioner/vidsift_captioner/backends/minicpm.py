@@ -23,6 +23,8 @@ log = logging.getLogger(__name__)
 
 
 class MiniCPMBackend:
+    batches = True
+
     def __init__(self, params):
         import torch
         from transformers import AutoModel, AutoTokenizer

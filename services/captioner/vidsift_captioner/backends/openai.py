@@ -91,6 +91,8 @@ def parse_response(doc) -> Caption:
 
 
 class OpenAIBackend:
+    batches = False  # requests go out concurrently instead
+
     def __init__(self, params):
         self.params = params
         self.url = params.base_url.rstrip("/") + "/chat/completions"

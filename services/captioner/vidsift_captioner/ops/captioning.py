@@ -8,7 +8,8 @@ the backend, and with it torch or an HTTP client, is loaded on the first caption
 from __future__ import annotations
 
 import re
-from typing import ClassVar, Literal, Sequence
+import threading
+from typing import Callable, ClassVar, Literal, Sequence
 
 import numpy as np
 from pydantic import Field
@@ -16,6 +17,7 @@ from pydantic import Field
 from vidsift.ops.base import FrameRequest, Mapper, OpParams
 
 from ..backends import Caption, get_backend
+from ..batching import Coalescer
 
 DEFAULT_PROMPT = (
     "These images are frames sampled in order from one short video clip. Write one paragraph that "
@@ -95,14 +97,30 @@ class VideoCaptioningMapper(Mapper):
     def frame_request(self) -> FrameRequest:
         return self.frame_requests(self.params)[0]
 
-    def caption(self, clips_frames: Sequence[Sequence[np.ndarray]]) -> list[Caption]:
-        """Frames of several clips -> one cleaned caption each, batched ``batch_size`` clips at a time."""
-        backend = get_backend(self.params)  # loaded on first use, once per process
-        out: list[Caption] = []
+    def __init__(self, params: CaptioningParams):
+        super().__init__(params)
+        self._lock = threading.Lock()
+        self._run: Callable[[list], list[Caption]] | None = None
+
+    def caption(self, clips_frames: Sequence[Sequence[np.ndarray]],
+                on_load: Callable[[float], None] | None = None) -> list[Caption]:
+        """Frames of several clips -> one cleaned caption each. The backend loads on first use."""
+        with self._lock:
+            if self._run is None:
+                backend = get_backend(self.params, on_load)
+                run = self._in_batches(backend)
+                self._run = Coalescer(run) if backend.batches else run
+        return [c.with_text(clean_caption(c.text)) for c in self._run(list(clips_frames))]
+
+    def _in_batches(self, backend) -> Callable[[list], list[Caption]]:
         size = self.params.batch_size
-        for i in range(0, len(clips_frames), size):
-            out.extend(backend.caption(clips_frames[i:i + size]))
-        return [c.with_text(clean_caption(c.text)) for c in out]
+
+        def run(items: list) -> list[Caption]:
+            out: list[Caption] = []
+            for i in range(0, len(items), size):
+                out.extend(backend.caption(items[i:i + size]))
+            return out
+        return run
 
     def usage(self, caption: Caption) -> dict:
         """The per-clip record of what the caption cost (``clip.caption`` in the manifest line)."""
