@@ -28,7 +28,7 @@ VALUE_SETS: dict[str, dict] = {
     "bundled": {
         "rabbitmq": {"bundled": {"enabled": True}},
         "s3": {"bundled": {"enabled": True}},
-        "ingest": {"enabled": True, "uriList": "s3://vidsift/lists/batch-001.txt"},
+        "ingest": {"enabled": True, "uriList": "s3://vidsift/lists/batch-001.txt", "job": "Batch_001"},
     },
     "fixed-replicas": {"workerDefaults": {"autoscaling": {"enabled": False}, "replicas": 3}},
     "monitoring-off": {"monitoring": {"podMonitor": {"enabled": False},

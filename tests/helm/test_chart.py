@@ -284,9 +284,11 @@ def test_generated_passwords_differ_per_render():
 
 def test_ingest_job_submits_the_uri_list(rendered):
     r = rendered["bundled"]
-    (job,) = [j for j in r.kind("Job") if "ingest" in j["metadata"]["name"]]
+    job = r.get("Job", f"{RELEASE}-vidsift-ingest-batch-001")
+    assert "ttlSecondsAfterFinished" not in job["spec"]  # kept, so an upgrade does not resubmit
     c = job["spec"]["template"]["spec"]["containers"][0]
     env = {e["name"]: e.get("value") for e in c["env"]}
+    assert env["JOB"] == "Batch_001"
     assert env["URI_LIST"] == "s3://vidsift/lists/batch-001.txt"
     assert env["RECIPE"] == "default"
     assert 'vidsift submit "@/scratch/uris.txt" --job "$JOB" --recipe "$RECIPE"' in c["command"][-1]
@@ -353,7 +355,8 @@ def test_extra_env_may_reference_secrets():
     ({"config": {"AWS_SECRET_ACCESS_KEY": "inline"}}, "AWS_SECRET_ACCESS_KEY"),
     ({"stages": {"score": {"env": [{"name": "AWS_SECRET_ACCESS_KEY", "value": "inline"}]}}}, "/env/0"),
     ({"s3": {"url": "file:///data"}}, "url"),
-    ({"ingest": {"enabled": True}}, "ingest.uriList"),
+    ({"ingest": {"enabled": True, "job": "b1"}}, "ingest.uriList"),
+    ({"ingest": {"enabled": True, "uriList": "s3://b/l.txt"}}, "ingest.job"),
     ({"rabbitmq": {"existingSecret": ""}}, "rabbitmq.existingSecret"),
     ({"alerts": {"failureRate": {"threshold": 5, "for": "15m"}}}, "threshold"),
 ])
