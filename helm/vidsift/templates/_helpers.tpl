@@ -1,4 +1,4 @@
-{{/* Names and labels. Kept small: per-stage settings come from vidsift.stage, merged once. */}}
+{{/* Names and labels. Kept small: per-stage settings come from vidsift.stages, merged once. */}}
 
 {{- define "vidsift.name" -}}
 {{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
@@ -36,6 +36,9 @@ app.kubernetes.io/part-of: vidsift
 {{- if $s.enabled -}}
 {{- if ge (int $s.softTimeLimit) (int $s.hardTimeLimit) -}}
 {{- fail (printf "stages.%s: softTimeLimit (%v) must be below hardTimeLimit (%v) so the task can clean up" $name $s.softTimeLimit $s.hardTimeLimit) -}}
+{{- end -}}
+{{- if not $s.image.name -}}
+{{- fail (printf "stages.%s.image.name: the image of this stage (e.g. vidsift-splitter)" $name) -}}
 {{- end -}}
 {{- $_ := set $s "queue" (printf "vidsift.%s" $name) -}}
 {{- $_ := set $s "fullname" (printf "%s-%s" (include "vidsift.fullname" $) $name | trunc 63 | trimSuffix "-") -}}
