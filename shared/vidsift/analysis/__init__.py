@@ -35,8 +35,12 @@ def scan(uris: list[str], settings: Settings, workers: int = DEFAULT_WORKERS
             cause = exc.__cause__ if isinstance(exc, Unreadable) and exc.__cause__ else exc
             return {"uri": uri, "error": str(exc), "error_type": type(cause).__name__}
 
-    with ThreadPoolExecutor(max(1, workers)) as pool:
+    pool = ThreadPoolExecutor(max(1, workers))
+    try:
         yield from pool.map(one, uris)
+    finally:
+        # On Ctrl-C (or a caller that stops early) drop the queued probes instead of running them all.
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def analyze(inputs: list[str], out_dir: str | Path, settings: Settings,
