@@ -95,6 +95,7 @@ def test_report_html(run_dir):
         assert (out / src).read_bytes()[:2] == b"\xff\xd8", src  # a JPEG
     assert "Cyclists race &lt;downhill&gt;." in page  # captions escaped
     assert "<td>inputs</td><td>3</td>" in page  # summary.json shown
+    assert "<td>file:///data/broken.avi</td><td>split</td><td>InvalidDataError</td>" in page
 
 
 def test_report_of_an_empty_run(tmp_path):

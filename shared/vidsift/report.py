@@ -181,6 +181,10 @@ def render(out_dir: Path, accepted: list[dict], rejected: list[dict], summary: d
     parts.append("<h2>Rejections by op and reason</h2>")
     rows = [(op, n, group, gn, ex) for op, n, groups in rejections(rejected) for group, gn, ex in groups]
     parts.append(_table(["op", "total", "reason", "count", "example"], rows) if rows else "<p>None.</p>")
+    if failed:
+        parts.append("<h2>Failed inputs</h2>" + _table(["source", "stage", "error", "reason"], (
+            (r.get("source"), r.get("stage"), r.get("error_type") or "", r.get("reason") or "")
+            for r in failed[:CONTACT_CLIPS])))
     parts.append('<h2>Scores</h2><p><span style="color:#55a868">■</span> accepted '
                  '<span style="color:#c44e52">■</span> rejected</p>')
     for stat, (acc, rej) in stat_values(accepted, rejected).items():
