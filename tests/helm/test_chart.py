@@ -313,6 +313,14 @@ def test_helm_test_hook_submits_a_sample_and_waits_for_its_manifest_line(each):
     assert pod["spec"]["activeDeadlineSeconds"] > int(env["TIMEOUT"])
 
 
+def test_custom_resources_do_not_depend_on_the_rendering_cluster():
+    """A cluster without the KEDA or Prometheus Operator CRDs must fail at install, loudly:
+    no template may drop an object because .Capabilities lacks its API."""
+    for path in (CHART / "templates").rglob("*"):
+        if path.is_file():
+            assert ".Capabilities.APIVersions" not in path.read_text(), path.name
+
+
 def test_monitoring_toggles(rendered):
     for name, r in rendered.items():
         on = name != "monitoring-off"
