@@ -1,75 +1,41 @@
-"""Expand ``vidsift analyze`` arguments into video URIs: files, directories, s3:// prefixes, @lists."""
+"""Expand ``vidsift analyze`` arguments into video URIs.
+
+Files, directories and @lists are expanded exactly as for ``vidsift run`` (``vidsift.inputs``); on
+top of that an s3:// prefix (ending in '/' or not naming a video) is listed, since a collection to
+analyse usually lives under one.
+"""
 
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Iterable, Iterator
 from urllib.parse import urlparse
 
 from ..config import Settings
-from ..storage import canonical_uri
-from ..storage.file import file_url_to_path
-
-# Directory walks and prefix listings keep only these; a file named explicitly is always probed,
-# so a mislabelled video is still seen (and an unreadable one listed).
-VIDEO_EXTENSIONS = frozenset({
-    ".mp4", ".m4v", ".mov", ".mkv", ".webm", ".avi", ".flv", ".wmv", ".mpg", ".mpeg", ".ts",
-    ".mts", ".m2ts", ".3gp", ".ogv", ".vob",
-})
+from ..inputs import VIDEO_SUFFIXES
+from ..inputs import expand_inputs as expand_run_inputs
 
 
 def is_video_name(name: str) -> bool:
-    return os.path.splitext(name)[1].lower() in VIDEO_EXTENSIONS
+    return os.path.splitext(name)[1].lower() in VIDEO_SUFFIXES
 
 
 def expand_inputs(args: Iterable[str], settings: Settings) -> list[str]:
-    """URIs to probe, in argument order, each once. ``@FILE`` names a list of arguments, one a line."""
-    seen: dict[str, None] = {}
-    for arg in args:
-        lines = _read_list(arg[1:]) if arg.startswith("@") else [arg]
-        for item in lines:
-            for uri in _expand_one(item, settings):
-                seen.setdefault(uri, None)
-    return list(seen)
-
-
-def _read_list(path: str) -> list[str]:
-    out = []
-    for line in Path(path).read_text().splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            out.append(line)
-    return out
-
-
-def _expand_one(item: str, settings: Settings) -> Iterator[str]:
-    scheme = urlparse(item).scheme
-    if scheme == "s3":
-        yield from _expand_s3(item, settings)
-    elif scheme in ("http", "https"):
-        yield item
-    else:
-        path = file_url_to_path(item)
-        if path.is_dir():
-            for dirpath, dirs, files in os.walk(path):
-                dirs.sort()
-                for name in sorted(files):
-                    if is_video_name(name):
-                        yield Path(dirpath, name).as_uri()
+    """URIs to probe, in argument order, each once."""
+    out: list[str] = []
+    for uri in expand_run_inputs(list(args)):
+        if urlparse(uri).scheme == "s3" and (uri.endswith("/") or not is_video_name(uri)):
+            out.extend(_list_s3(uri, settings))
         else:
-            # A missing file is passed on: probing lists it as unreadable rather than dropping it.
-            yield canonical_uri(item)
+            out.append(uri)  # a missing file is kept: probing lists it as unreadable
+    return list(dict.fromkeys(out))
 
 
-def _expand_s3(uri: str, settings: Settings) -> Iterator[str]:
+def _list_s3(uri: str, settings: Settings) -> Iterator[str]:
     from ..storage.s3 import S3Storage, split_s3_url
 
-    bucket, key = split_s3_url(uri)
-    if key and not key.endswith("/") and is_video_name(key):
-        yield uri  # one object
-        return
+    bucket, prefix = split_s3_url(uri)
     store = S3Storage(f"s3://{bucket}", settings.s3_endpoint_url, settings.s3_region)
-    for k in sorted(store.list(key)):
-        if is_video_name(k):
-            yield f"s3://{bucket}/{k}"
+    for key in sorted(store.list(prefix)):
+        if is_video_name(key):
+            yield f"s3://{bucket}/{key}"
