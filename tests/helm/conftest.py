@@ -33,6 +33,7 @@ VALUE_SETS: dict[str, dict] = {
     "fixed-replicas": {"workerDefaults": {"autoscaling": {"enabled": False}, "replicas": 3}},
     "monitoring-off": {"monitoring": {"podMonitor": {"enabled": False},
                                       "prometheusRule": {"enabled": False}}},
+    "queue-exporter": {"monitoring": {"queueExporter": {"enabled": True}}},
     "two-stages": {"stages": {"resize": {"enabled": False}, "caption": {"enabled": False}}},
 }
 
@@ -64,11 +65,11 @@ class Rendered:
         return found
 
     def workers(self) -> dict[str, dict]:
-        """Worker Deployments by stage (the bundled trial services are not workers)."""
+        """Worker Deployments by stage (trial services and the queue exporter are not workers)."""
         out = {}
         for d in self.kind("Deployment"):
             component = d["metadata"]["labels"]["app.kubernetes.io/component"]
-            if component not in ("rabbitmq", "s3"):
+            if component not in ("rabbitmq", "s3", "queue-exporter"):
                 out[component] = d
         return out
 

@@ -313,6 +313,36 @@ def test_helm_test_hook_submits_a_sample_and_waits_for_its_manifest_line(each):
     assert pod["spec"]["activeDeadlineSeconds"] > int(env["TIMEOUT"])
 
 
+def test_queue_series_for_the_alerts_come_from_exactly_one_source(rendered):
+    """The alert rules sum rabbitmq_detailed_queue_* series: the exporter or the trial broker's
+    plugin is scraped, never both (sums would double)."""
+    def sources(r):
+        (pm,) = r.kind("PodMonitor")
+        (expr,) = pm["spec"]["selector"]["matchExpressions"]
+        endpoints = {e["port"]: e for e in pm["spec"]["podMetricsEndpoints"]}
+        out = set()
+        if "queue-exporter" in expr["values"]:
+            exporter = r.get("Deployment", f"{RELEASE}-vidsift-queue-exporter")
+            (c,) = exporter["spec"]["template"]["spec"]["containers"]
+            assert c["command"][:3] == ["python", "-m", "vidsift.queue_exporter"]
+            assert {p["name"] for p in c["ports"]} == {"metrics"}
+            assert [e["name"] for e in c["env"]] == ["VIDSIFT_BROKER_URL"]
+            assert "secretKeyRef" in c["env"][0]["valueFrom"]
+            out.add("exporter")
+        if "rabbitmq" in expr["values"]:
+            assert endpoints["prometheus"]["path"] == "/metrics/detailed"
+            out.add("plugin")
+        return out
+
+    assert sources(rendered["defaults"]) == set()  # your Prometheus scrapes your RabbitMQ
+    assert sources(rendered["queue-exporter"]) == {"exporter"}
+    assert sources(rendered["bundled"]) == {"plugin"}
+    both = render({"rabbitmq": {"bundled": {"enabled": True}},
+                   "s3": {"bundled": {"enabled": True}},
+                   "monitoring": {"queueExporter": {"enabled": True}}})
+    assert sources(both) == {"exporter"}
+
+
 def test_custom_resources_do_not_depend_on_the_rendering_cluster():
     """A cluster without the KEDA or Prometheus Operator CRDs must fail at install, loudly:
     no template may drop an object because .Capabilities lacks its API."""
