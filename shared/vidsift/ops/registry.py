@@ -16,6 +16,9 @@ OPS: dict[str, str] = {
     "video_duration_filter": "vidsift_splitter.ops.duration:VideoDurationFilter",
     "video_resolution_filter": "vidsift_splitter.ops.resolution:VideoResolutionFilter",
     "video_motion_score_filter": "vidsift_splitter.ops.motion:VideoMotionScoreFilter",
+    # resizer (CPU, ffmpeg): accepted clips at the training resolutions, one decode per clip
+    "video_resize_resolution_mapper": "vidsift_resizer.ops.resolution:VideoResizeResolutionMapper",
+    "video_resize_aspect_ratio_mapper": "vidsift_resizer.ops.aspect_ratio:VideoResizeAspectRatioMapper",
     # scorer (GPU): model filters on the splitter's stored sample frames
     "video_aesthetics_filter": "vidsift_scorer.ops.aesthetics:VideoAestheticsFilter",
     "video_watermark_filter": "vidsift_scorer.ops.watermark:VideoWatermarkFilter",

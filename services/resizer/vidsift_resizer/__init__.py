@@ -1,0 +1,1 @@
+"""vidsift resizer: materialise accepted clips at the training resolutions, one decode per clip."""

@@ -1,0 +1,63 @@
+"""Which frames a clip is, in ffmpeg's terms (pure).
+
+A clip is a span [start_frame, end_frame) of decoded frames, numbered as the splitter's OpenCV
+decoder delivered them. Two ways to pick exactly those frames:
+
+* indexed: the frame index (probe) gives every frame's presentation time, so the span is the time
+  window between the midpoints to its neighbours; ffmpeg seeks to the last key frame at or before
+  the first frame and ``select`` keeps the window. Seeking cannot shift it (the window is in stream
+  time, ``-copyts``), VFR and edit lists do not matter, and only about one GOP is decoded in vain.
+* linear: decode from the file's start and keep decoded frames start_frame..end_frame-1 by number.
+  Exact by construction, but decodes everything before the clip; used when there is no usable index
+  (packets without timestamps, or a packet count that disagrees with the splitter's frame count).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .command import SpanPlan, rational
+from .probe import SourceProbe
+
+
+def index_usable(probe: SourceProbe, source_frames: int) -> bool:
+    times = probe.frame_times
+    return times is not None and len(times) == source_frames and len(set(times)) == len(times)
+
+
+def linear_plan(probe: SourceProbe, start_frame: int, end_frame: int, fps: float, clip_start: float) -> SpanPlan:
+    return SpanPlan(select=f"between(n,{start_frame},{end_frame - 1})", frames=end_frame - start_frame,
+                    rate=rational(fps), seek=None, audio_start=probe.start_time + clip_start)
+
+
+def indexed_plan(probe: SourceProbe, start_frame: int, end_frame: int, fps: float) -> SpanPlan:
+    times = probe.frame_times
+    assert times is not None and 0 <= start_frame < end_frame <= len(times), (start_frame, end_frame)
+    first = times[start_frame]
+    conds = []
+    if start_frame > 0:
+        conds.append(f"gte(t,{(times[start_frame - 1] + first) / 2:.7f})")
+    if end_frame < len(times):
+        conds.append(f"lt(t,{(times[end_frame - 1] + times[end_frame]) / 2:.7f})")
+    return SpanPlan(select="*".join(conds) or "1", frames=end_frame - start_frame, rate=rational(fps),
+                    seek=seek_point(probe.keyframes, first), audio_start=first)
+
+
+def seek_point(keyframes: tuple[tuple[float, float], ...], first: float) -> float | None:
+    """-ss for a frame at time ``first``: the last key frame at or before it, by its decode time.
+
+    Demuxers seek to a key frame whose (decode) timestamp is <= the target, so aiming at the key
+    frame's earliest timestamp, floored to ffmpeg's microseconds, lands on it or an earlier one,
+    never after. None (no seek) when that is the first key frame: decoding starts there anyway.
+    """
+    before = [seek for pts, seek in keyframes if pts <= first]
+    if len(before) <= 1:
+        return None
+    return math.floor(before[-1] * 1e6) / 1e6
+
+
+def plan_span(probe: SourceProbe, start_frame: int, end_frame: int, source_frames: int, fps: float,
+              clip_start: float) -> SpanPlan:
+    if index_usable(probe, source_frames) and end_frame <= source_frames:
+        return indexed_plan(probe, start_frame, end_frame, fps)
+    return linear_plan(probe, start_frame, end_frame, fps, clip_start)

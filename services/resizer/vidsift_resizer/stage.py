@@ -1,0 +1,99 @@
+"""The resize stage: one accepted clip reference in, the same reference with ``resized`` out.
+
+Every output of every resize op in the recipe comes from one ffmpeg run over the clip's span of the
+source (never from an intermediate full-resolution cut). Outputs land on deterministic keys,
+``clips/{clip_id}/{WxH}.mp4``; one that already exists is complete (storage writes are atomic) and
+is not rewritten, so a redelivered message creates no second object.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import tempfile
+import time
+
+from vidsift.pipeline import StageContext
+from vidsift.refs import ClipRef, SourceInfo
+from vidsift.storage import InputRefused, NotFound, ObjectStat, open_input
+
+from .command import OutputSpec
+from .encode import render_checked
+from .geometry import Geometry
+from .probe import cached_probe
+from .span import index_usable, indexed_plan, linear_plan
+
+log = logging.getLogger(__name__)
+STAGE = "resize"
+
+
+def output_key(clip: ClipRef, spec: OutputSpec) -> str:
+    return f"clips/{clip.id}/{spec.key}.mp4"
+
+
+def plan_outputs(ops, geom: Geometry) -> list[OutputSpec]:
+    """Outputs of all resize ops in recipe order; a size asked for twice is written once (the first)."""
+    specs: dict[str, OutputSpec] = {}
+    for op in ops:
+        for spec in op.outputs(geom):
+            if spec.key in specs and specs[spec.key] != spec:
+                log.warning("%s: output %s is already produced by an earlier resize op; keeping that one",
+                            op.name, spec.key)
+            specs.setdefault(spec.key, spec)
+    return list(specs.values())
+
+
+def source_change(recorded: SourceInfo, now: ObjectStat) -> str | None:
+    """Why the source is no longer the one that was split, or None."""
+    if now.size != recorded.size:
+        return f"source changed since it was split: size {recorded.size} -> {now.size} bytes"
+    if recorded.etag and now.etag and now.etag != recorded.etag:
+        return f"source changed since it was split: etag {recorded.etag} -> {now.etag}"
+    return None
+
+
+def resize_clip(clip: ClipRef, ctx: StageContext) -> list[ClipRef]:
+    ops = ctx.ops(STAGE)
+    op_name = ops[0].name if ops else None
+    try:
+        with open_input(clip.source.uri, ctx.settings) as src:
+            reason = source_change(clip.source, src.stat)
+            if reason:
+                ctx.jobs.reject_clip(clip, STAGE, op_name, reason, error_type="source_changed")
+                return []
+            resized = _materialise(clip, ctx, ops, src.path, (clip.source.source_id, src.stat.size, src.stat.etag))
+    except NotFound as exc:
+        ctx.jobs.reject_clip(clip, STAGE, op_name, f"source gone since it was split: {exc}", error_type="not_found")
+        return []
+    except InputRefused as exc:
+        ctx.jobs.reject_clip(clip, STAGE, op_name, str(exc), error_type="input_refused")
+        return []
+    return [clip.with_updates(resized=resized)]
+
+
+def _materialise(clip: ClipRef, ctx: StageContext, ops, path: str, identity: tuple) -> dict[str, str]:
+    store = ctx.jobs.store
+    probe = cached_probe(path, identity)
+    specs = plan_outputs(ops, probe.geometry)
+    missing = [s for s in specs if not store.exists(output_key(clip, s))]
+    if missing:
+        t0 = time.monotonic()
+        src = clip.source
+        plans = [linear_plan(probe, clip.start_frame, clip.end_frame, src.fps, clip.start)]
+        if index_usable(probe, src.frames):
+            plans.insert(0, indexed_plan(probe, clip.start_frame, clip.end_frame, src.fps))
+        with tempfile.TemporaryDirectory(prefix="vidsift-resize-", dir=_scratch(ctx)) as tmp:
+            paths = [os.path.join(tmp, f"{s.key}.mp4") for s in missing]
+            used = render_checked(path, plans, missing, paths, probe.has_audio)
+            for spec, out in zip(missing, paths, strict=True):
+                store.put_file(output_key(clip, spec), out, "video/mp4")
+        ctx.emit("resized", STAGE, clip=clip.id, outputs=len(missing), skipped=len(specs) - len(missing),
+                 seeked=used.seek is not None, seconds=time.monotonic() - t0)
+    else:
+        log.info("clip %s: all %d outputs already stored; nothing to do", clip.id, len(specs))
+    return {s.key: store.uri(output_key(clip, s)) for s in specs}
+
+
+def _scratch(ctx: StageContext) -> str:
+    os.makedirs(ctx.settings.scratch_dir, exist_ok=True)
+    return ctx.settings.scratch_dir
