@@ -61,6 +61,9 @@ def _reader(video, out: queue.Queue, stop: threading.Event) -> None:
                 break
             out.put((index, frame, video.position))
             index += 1
+        # SceneManager takes the end position after the last read; it can differ from the last
+        # frame's own position (files whose timestamps stop being reported at EOF).
+        out.put(("end", video.position))
     except BaseException as exc:  # noqa: BLE001 - handed to the main thread
         out.put(exc)
     finally:
@@ -96,7 +99,7 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
     recent: deque = deque(maxlen=lag + READ_AHEAD + 8)  # (position, index) to map cut timecodes
     cuts: set[int] = set()
     raw_cuts: list = []
-    start_pos = last_pos = None
+    start_pos = last_pos = end_pos = None
     frame_size = None
     frames_q: queue.Queue = queue.Queue(READ_AHEAD)
     stop = threading.Event()
@@ -112,6 +115,9 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
                     break
                 if isinstance(item, BaseException):
                     raise InputError("corrupt_video", f"decoding failed: {item}") from item
+                if item[0] == "end":
+                    end_pos = item[1]
+                    continue
                 index, frame, position = item
                 t = position.seconds
                 is_key = False
@@ -149,8 +155,9 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
                     reader.join(0.05)
         if last_pos is None:
             raise InputError("no_decodable_frames", "the video stream has no decodable frames")
+        end_pos = end_pos if end_pos is not None else last_pos
         if detector is not None:
-            for cut in detector.post_process(last_pos):
+            for cut in detector.post_process(end_pos):
                 raw_cuts.append(cut)
                 cuts.add(_index_of(cut, recent, state.committed))
         while pending:
@@ -159,7 +166,7 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
         state.finish(end_index, last_pos.seconds + 1.0 / fps)
     if progress:
         progress(end_index, end_index)
-    scene_tcs = get_scenes_from_cuts(sorted(set(raw_cuts)), start_pos, last_pos + 1) if detector else []
+    scene_tcs = get_scenes_from_cuts(sorted(set(raw_cuts)), start_pos, end_pos + 1) if detector else []
     return ScanResult(fps, end_index, width, height, state.scenes, scene_tcs, state.dropped)
 
 
