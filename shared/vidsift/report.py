@@ -23,6 +23,7 @@ from .storage.file import file_url_to_path
 HIST_BINS = 20
 CONTACT_CLIPS = 200  # clips on the contact sheet; the rest are counted, so the page stays light
 CONTACT_FRAMES = 4  # frames per clip row
+FAILED_ROWS = 200  # failed inputs listed; the rejections table counts them all
 # The measured value in a reason ("aesthetics_score 0.3123 < min 0.4"), so equal reasons group.
 _VALUE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?(?=\s*[<>])")
 
@@ -184,7 +185,7 @@ def render(out_dir: Path, accepted: list[dict], rejected: list[dict], summary: d
     if failed:
         parts.append("<h2>Failed inputs</h2>" + _table(["source", "stage", "error", "reason"], (
             (r.get("source"), r.get("stage"), r.get("error_type") or "", r.get("reason") or "")
-            for r in failed[:CONTACT_CLIPS])))
+            for r in failed[:FAILED_ROWS])))
     parts.append('<h2>Scores</h2><p><span style="color:#55a868">■</span> accepted '
                  '<span style="color:#c44e52">■</span> rejected</p>')
     for stat, (acc, rej) in stat_values(accepted, rejected).items():
