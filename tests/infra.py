@@ -90,12 +90,19 @@ def start_s3(workdir: Path, bucket: str = "vidsift-test") -> S3Server:
         "credentials": [{"accessKey": S3_ACCESS_KEY, "secretKey": S3_SECRET_KEY}],
         "actions": ["Admin", "Read", "Write", "List", "Tagging"],
     }]}))
-    ports = {k: free_port() for k in ("master", "volume", "filer", "s3")}
+    # Every listener gets its own free port: weed's defaults (grpc = port + 10000, Iceberg on 8181,
+    # ...) collide when two servers run at once or overflow past 65535.
+    names = ("master", "volume", "filer", "s3", "master.grpc", "volume.grpc", "filer.grpc", "s3.grpc",
+             "s3.iceberg", "s3.lance", "iam")
+    ports = {k: free_port() for k in names}
     log = open(workdir / "weed.log", "wb")
     proc = subprocess.Popen(
         [weed_binary(), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={workdir}",
          f"-master.port={ports['master']}", f"-volume.port={ports['volume']}",
          f"-filer.port={ports['filer']}", "-s3", f"-s3.port={ports['s3']}",
+         f"-master.port.grpc={ports['master.grpc']}", f"-volume.port.grpc={ports['volume.grpc']}",
+         f"-filer.port.grpc={ports['filer.grpc']}", f"-s3.port.grpc={ports['s3.grpc']}",
+         f"-s3.port.iceberg={ports['s3.iceberg']}", f"-s3.port.lance={ports['s3.lance']}", f"-iam.port={ports['iam']}",
          f"-s3.config={config}", "-master.volumeSizeLimitMB=64", "-volume.max=50"],
         stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
     )
