@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+
 import pytest
 
 from vidsift.pipeline import run_stage
@@ -55,7 +57,9 @@ def test_openai_run_stage_accepts_and_rejects_refusals_with_totals(openai_server
     first, second = make_clips(2, frame_num=2)
     assert run_stage("caption", first, ctx) == []  # last stage: written as an accepted record
     assert run_stage("caption", second, ctx) == []
-    assert len(openai_server.requests[0]["body"]["messages"][0]["content"]) == 3  # prompt + 2 frames
+    parts = openai_server.requests[0]["body"]["messages"][0]["content"]
+    stored = [ctx.jobs.read_uri(f.uri) for f in first.frames]
+    assert [base64.b64decode(p["image_url"]["url"].split(",", 1)[1]) for p in parts[1:]] == stored
     records = _records(ctx.jobs)
     ok, refused = records[first.id], records[second.id]
     assert ok["status"] == "accepted" and ok["line"]["text"] == "A dog on a beach, camera panning left."

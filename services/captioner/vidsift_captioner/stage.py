@@ -15,6 +15,8 @@ from vidsift.frames import load_frames
 from vidsift.pipeline import StageContext
 from vidsift.refs import ClipRef
 
+from .backends import FRAME_FORMAT
+from .frames import load_jpegs
 from .ops.captioning import VideoCaptioningMapper, rejection_reason
 
 STAGE = "caption"
@@ -36,7 +38,8 @@ def caption_clips(clips: Sequence[ClipRef], ctx: StageContext) -> list[ClipRef]:
 def _caption(op: VideoCaptioningMapper, clips: list[ClipRef], ctx: StageContext) -> list[ClipRef]:
     if not clips:
         return []
-    frames = [load_frames(c, op.frame_request, ctx.jobs.read_uri, ctx.settings) for c in clips]
+    load = load_jpegs if FRAME_FORMAT[op.params.backend] == "jpeg" else load_frames
+    frames = [load(c, op.frame_request, ctx.jobs.read_uri, ctx.settings) for c in clips]
     t0 = time.monotonic()
     captions = op.caption(frames, on_load=lambda s: ctx.emit("model_load", STAGE, model=op.params.model, seconds=s))
     ctx.emit("op", STAGE, op=op.name, seconds=time.monotonic() - t0)

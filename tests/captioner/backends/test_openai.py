@@ -9,6 +9,7 @@ import time
 import numpy as np
 import pytest
 
+from vidsift.frames import encode_jpeg
 from vidsift_captioner.backends import CaptionBackendError
 from vidsift_captioner.backends.openai import OpenAIBackend, parse_response, retry_delay
 from vidsift_captioner.ops.captioning import CaptioningParams
@@ -24,8 +25,9 @@ def _params(server, **kw) -> CaptioningParams:
 
 
 def _frames(n=3, h=48, w=64):
+    """JPEG bytes, as the splitter stores sample frames (the openai backend sends them as they are)."""
     rng = np.random.default_rng(0)
-    return [rng.integers(0, 255, (h, w, 3), dtype=np.uint8) for _ in range(n)]
+    return [encode_jpeg(rng.integers(0, 255, (h, w, 3), dtype=np.uint8)) for _ in range(n)]
 
 
 def test_request_shape_prompt_image_parts_detail_and_max_tokens(openai_server, monkeypatch):
@@ -41,11 +43,11 @@ def test_request_shape_prompt_image_parts_detail_and_max_tokens(openai_server, m
     text, *images = msg["content"]
     assert text == {"type": "text", "text": "Describe it."}
     assert len(images) == 3
-    for part in images:
+    for part, jpeg in zip(images, _frames(3)):
         assert part["type"] == "image_url" and part["image_url"]["detail"] == "high"
         url = part["image_url"]["url"]
         assert url.startswith("data:image/jpeg;base64,")
-        assert base64.b64decode(url.split(",", 1)[1])[:3] == b"\xff\xd8\xff"  # a JPEG
+        assert base64.b64decode(url.split(",", 1)[1]) == jpeg  # the stored JPEG, not re-encoded
     assert cap.text.startswith("A brown dog") and (cap.prompt_tokens, cap.completion_tokens) == (100, 20)
 
 

@@ -20,6 +20,9 @@ BACKENDS: dict[str, str] = {
     "hf": "vidsift_captioner.backends.hf:load",
     "openai": "vidsift_captioner.backends.openai:load",
 }
+# What a backend takes per frame: "rgb" (uint8 arrays, H x W x 3) or "jpeg" (bytes, as stored by the
+# splitter: an API backend sends them as they are). Known before the backend loads.
+FRAME_FORMAT: dict[str, str] = {"hf": "rgb", "openai": "jpeg"}
 
 
 @dataclass(frozen=True)
@@ -38,8 +41,8 @@ class CaptionBackend(Protocol):
     # callers' clips (batching.Coalescer). An API backend sends requests concurrently instead.
     batches: bool
 
-    def caption(self, clips_frames: Sequence[Sequence[np.ndarray]]) -> list[Caption]:
-        """RGB uint8 frames (in time order) of each clip -> its caption, same order."""
+    def caption(self, clips_frames: Sequence[Sequence[np.ndarray | bytes]]) -> list[Caption]:
+        """Frames (in time order, in the backend's FRAME_FORMAT) of each clip -> its caption, same order."""
         ...
 
 

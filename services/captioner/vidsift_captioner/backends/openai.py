@@ -1,7 +1,7 @@
 """``openai`` backend: ``POST {base_url}/chat/completions`` with the prompt and frames as images.
 
 Works with OpenAI (gpt-4o-mini), vLLM serving MiniCPM-V 2.6 or Qwen2-VL, and other OpenAI-compatible
-servers. Frames go as base64 JPEG ``image_url`` parts. Clips of one call are sent concurrently, at
+servers. Frames go as base64 ``image_url`` parts: the splitter's stored JPEGs, sent as they are. Clips of one call are sent concurrently, at
 most ``concurrency`` requests in flight per process; 429, 5xx and connection errors are retried with
 exponential backoff, honouring ``Retry-After``. Token counts are the server's ``usage``.
 
@@ -22,7 +22,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Sequence
 
-import numpy as np
 
 from . import Caption, CaptionBackendError
 
@@ -54,15 +53,13 @@ def retry_delay(attempt: int, retry_after: str | None) -> float:
     return min(BACKOFF_BASE_S * 2 ** attempt * (0.5 + random.random()), BACKOFF_MAX_S)
 
 
-def request_body(params, frames: Sequence[np.ndarray]) -> dict:
-    from vidsift.frames import encode_jpeg
-
+def request_body(params, jpegs: Sequence[bytes]) -> dict:
     images = [
         {"type": "image_url", "image_url": {
-            "url": "data:image/jpeg;base64," + base64.b64encode(encode_jpeg(f[..., ::-1])).decode(),
+            "url": "data:image/jpeg;base64," + base64.b64encode(jpeg).decode(),
             "detail": params.detail,
         }}
-        for f in frames
+        for jpeg in jpegs
     ]
     return {
         "model": params.model,
@@ -102,10 +99,12 @@ class OpenAIBackend:
         log.info("captioning with %s at %s (key %s)", params.model, self.url,
                  "set" if self._key else f"not set: ${params.api_key_env} is empty")
 
-    def caption(self, clips_frames: Sequence[Sequence[np.ndarray]]) -> list[Caption]:
+    def caption(self, clips_frames: Sequence[Sequence[bytes]]) -> list[Caption]:
         if len(clips_frames) <= 1:
             return [self._one(f) for f in clips_frames]
-        with ThreadPoolExecutor(min(len(clips_frames), self.params.concurrency)) as pool:
+        # More threads than request slots: the next clips' frames are encoded while requests are in
+        # flight, so a freed slot is refilled at once (the semaphore bounds what reaches the server).
+        with ThreadPoolExecutor(min(len(clips_frames), 2 * self.params.concurrency)) as pool:
             return list(pool.map(self._one, clips_frames))
 
     def _session(self):
@@ -118,7 +117,7 @@ class OpenAIBackend:
     def _scrub(self, text: str) -> str:
         return text.replace(self._key, "[api key]") if self._key else text
 
-    def _one(self, frames: Sequence[np.ndarray]) -> Caption:
+    def _one(self, frames: Sequence[bytes]) -> Caption:
         import requests
 
         body = request_body(self.params, frames)

@@ -102,7 +102,7 @@ class VideoCaptioningMapper(Mapper):
         self._lock = threading.Lock()
         self._run: Callable[[list], list[Caption]] | None = None
 
-    def caption(self, clips_frames: Sequence[Sequence[np.ndarray]],
+    def caption(self, clips_frames: Sequence[Sequence[np.ndarray | bytes]],
                 on_load: Callable[[float], None] | None = None) -> list[Caption]:
         """Frames of several clips -> one cleaned caption each. The backend loads on first use."""
         with self._lock:
