@@ -47,3 +47,12 @@ def test_model_error_reaches_the_caller_and_batcher_recovers():
         b(_frames([1]))
     b.fn = _mean_score
     assert b(_frames([5])).tolist() == [5.0]
+
+
+def test_a_lone_caller_does_not_wait_when_nobody_else_can_join():
+    import time
+
+    b = MicroBatcher(_mean_score, batch_size=64, max_wait_s=2.0, expected=lambda: 1)
+    t = time.perf_counter()
+    assert b(_frames([3])).tolist() == [3.0]
+    assert time.perf_counter() - t < 0.5

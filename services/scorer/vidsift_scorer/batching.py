@@ -2,8 +2,10 @@
 
 A worker scores several clips at once (threads of a Celery worker, or the embedded runner's pool).
 Each call hands its frames to the batcher; the first caller becomes the *leader*, waits up to
-``max_wait_s`` for other callers' frames (or until ``batch_size`` frames are queued), then runs the
-model on all of them in chunks of ``batch_size`` and hands every caller its own slice back.
+``max_wait_s`` for other callers' frames (or until ``batch_size`` frames are queued, or until every
+caller ``expected()`` counts has handed its frames in), then runs the model on all of them in chunks
+of ``batch_size`` and hands every caller its own slice back. ``expected`` lets a lone caller (the
+embedded runner scores one clip at a time) skip the wait: nobody else could join its batch.
 
 No background thread: a thread started before a fork (Celery prefork) would not exist in the child,
 and the leader design needs none. A model error is re-raised in every caller of that batch.
@@ -14,7 +16,7 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import Future
-from typing import Callable, Sequence
+from typing import Callable, Optional, Sequence
 
 import numpy as np
 
@@ -22,12 +24,14 @@ ScoreFn = Callable[[Sequence[np.ndarray]], np.ndarray]
 
 
 class MicroBatcher:
-    def __init__(self, fn: ScoreFn, batch_size: int, max_wait_s: float = 0.0):
+    def __init__(self, fn: ScoreFn, batch_size: int, max_wait_s: float = 0.0,
+                 expected: Optional[Callable[[], int]] = None):
         if batch_size < 1:
             raise ValueError("batch_size must be >= 1")
         self.fn = fn
         self.batch_size = batch_size
         self.max_wait_s = max_wait_s
+        self.expected = expected  # callers that may join a batch now (None: unknown, wait max_wait_s)
         self._cond = threading.Condition()
         self._pending: list[tuple[Sequence[np.ndarray], Future]] = []
         self._queued = 0
@@ -49,10 +53,14 @@ class MicroBatcher:
             self._lead()
         return fut.result()
 
+    def _all_in(self) -> bool:
+        return self.expected is not None and len(self._pending) >= self.expected()
+
     def _lead(self) -> None:
         deadline = time.monotonic() + self.max_wait_s
         with self._cond:
-            while self._queued < self.batch_size and (left := deadline - time.monotonic()) > 0:
+            while (self._queued < self.batch_size and not self._all_in()
+                   and (left := deadline - time.monotonic()) > 0):
                 self._cond.wait(left)
             batch, self._pending, self._queued, self._leader = self._pending, [], 0, False
         frames = [f for fs, _ in batch for f in fs]

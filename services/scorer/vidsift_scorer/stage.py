@@ -33,6 +33,11 @@ log = logging.getLogger(__name__)
 
 _BATCHERS: dict[tuple, MicroBatcher] = {}
 _LOCK = threading.Lock()
+_ACTIVE = [0]  # score_clips calls in flight in this process: who could still join a batch
+
+
+def _active() -> int:
+    return _ACTIVE[0]
 
 
 @cache
@@ -50,7 +55,8 @@ def batcher_for(op: FrameScoreFilter, settings: ScorerSettings | None = None) ->
     with _LOCK:
         b = _BATCHERS.get(key)
         if b is None:
-            b = _BATCHERS[key] = MicroBatcher(get_backend(kind, **options).score, s.batch_size, s.max_wait_ms / 1000)
+            b = _BATCHERS[key] = MicroBatcher(get_backend(kind, **options).score, s.batch_size, s.max_wait_ms / 1000,
+                                               expected=_active)
     return b
 
 
@@ -76,6 +82,16 @@ def _frames(clip: ClipRef, op: FrameScoreFilter, ctx: StageContext, cache_: dict
 
 def score_clips(clips: list[ClipRef], ctx: StageContext) -> list[list[ClipRef]]:
     """Score several clips together; one output list per input clip ([] when rejected)."""
+    with _LOCK:
+        _ACTIVE[0] += 1
+    try:
+        return _score_clips(clips, ctx)
+    finally:
+        with _LOCK:
+            _ACTIVE[0] -= 1
+
+
+def _score_clips(clips: list[ClipRef], ctx: StageContext) -> list[list[ClipRef]]:
     live: dict[int, dict[str, Any]] = {i: {} for i in range(len(clips))}
     frame_cache: dict[int, dict] = {i: {} for i in range(len(clips))}
     for op in ctx.ops("score"):
