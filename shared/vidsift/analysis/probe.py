@@ -14,7 +14,7 @@ from typing import Any, BinaryIO
 from urllib.parse import urlparse
 
 from ..config import Settings
-from ..storage import check_allowed, open_input
+from ..storage import NotFound, check_allowed, open_input
 from ..storage.file import file_url_to_path
 from .mp4 import video_rotation
 
@@ -108,9 +108,10 @@ def _reopen(source: str | BinaryIO):
 
 
 def probe(uri: str, settings: Settings) -> VideoMeta:
-    """Metadata of the video at uri. Raises Unreadable for inputs that are not readable videos."""
-    from ..storage import NotFound
+    """Metadata of the video at uri. Raises Unreadable for inputs that are not readable videos.
 
+    Storage failures (StorageError) are not Unreadable: ``scan`` lists them with their own type.
+    """
     try:
         uri = check_allowed(uri, settings)
         scheme = urlparse(uri).scheme
