@@ -27,6 +27,11 @@ class Settings:
     http_max_bytes: int = 20 * 1024**3
     scratch_dir: str = field(default_factory=lambda: os.environ.get("TMPDIR", "/tmp"))
     metrics_port: int = 0
+    # This worker's stage: task time-limit maxima (s), scaled down by the work's length (transport.py);
+    # both must stay below RabbitMQ's consumer_timeout or the broker closes the channel mid-task.
+    task_soft_time_limit: float = 540.0
+    task_time_limit: float = 600.0
+    broker_consumer_timeout_s: float = 1800.0
     log_level: str = "INFO"
 
     ENV_PREFIX = "VIDSIFT_"

@@ -3,21 +3,24 @@
 A task validates the message, calls ``pipeline.run_stage`` and publishes the next references —
 nothing else. Queues are durable quorum queues with a delivery limit and a dead-letter queue per
 stage; messages are JSON only; acks are late (a killed worker's task is redelivered); prefetch is 1;
-publishes wait for broker confirms.
+publishes wait for broker confirms. docs/reliability.md explains each fault and what happens.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from functools import lru_cache
 
 from celery import Celery, Task
-from celery.exceptions import Reject
+from celery.exceptions import Reject, SoftTimeLimitExceeded
+from celery.worker.consumer import Consumer
+from celery.worker.request import Request
 from kombu import Exchange, Queue
 
 from .config import Settings, load_settings
-from .jobs import JobStore
+from .jobs import JobStore, input_record_id
 from .ops.base import STAGES
 from .pipeline import QUEUES, TASKS, StageContext, next_stage, run_stage
 from .refs import BadMessage, ClipRef, SourceRef, parse_message, to_message
@@ -27,8 +30,21 @@ log = logging.getLogger(__name__)
 
 EXCHANGE = Exchange("vidsift", type="direct", durable=True)
 DLX = Exchange("vidsift.dlx", type="direct", durable=True)
-DELIVERY_LIMIT = 5  # deliveries of one message before it is dead-lettered
+# RabbitMQ counts every return of a message (a Reject with requeue, a killed worker, a lost channel)
+# in the x-delivery-count header and dead-letters it once that count would pass this limit; the
+# task dead-letters it itself one delivery earlier, with a typed error (see stage_task).
+DELIVERY_LIMIT = 5
 ERROR_HEADER = "vidsift-error-type"
+ERROR_MESSAGE_HEADER = "vidsift-error"
+# Seconds to wait before handing a failed message back: long enough in total (5+15+45+120 s) to ride
+# out a storage or broker restart, short of RabbitMQ's consumer timeout.
+BACKOFF = (5, 15, 45, 120)
+# Errors a retry cannot fix (the input is as slow or as large the next time): final at once.
+FINAL_ERRORS = {"decode_timeout", "model_timeout", "out_of_memory"}
+# Time limit of a task covering N seconds of media: FLOOR + PER_MEDIA_SECOND * N, capped at the
+# stage's maxima (VIDSIFT_TASK_TIME_LIMIT). A source's length is unknown until probed: maxima.
+LIMIT_FLOOR_S = 60.0
+LIMIT_PER_MEDIA_SECOND = 20.0
 
 
 def dlq_name(stage: str) -> str:
@@ -49,8 +65,55 @@ def dead_letter_queue(stage: str) -> Queue:
                  queue_arguments={"x-queue-type": "quorum"})
 
 
+def check_time_limits(settings: Settings) -> None:
+    soft, hard, broker = settings.task_soft_time_limit, settings.task_time_limit, settings.broker_consumer_timeout_s
+    if not 0 < soft < hard < broker:
+        raise ValueError(
+            f"time limits must satisfy 0 < VIDSIFT_TASK_SOFT_TIME_LIMIT ({soft}) < VIDSIFT_TASK_TIME_LIMIT "
+            f"({hard}) < VIDSIFT_BROKER_CONSUMER_TIMEOUT_S ({broker}, RabbitMQ's consumer_timeout)"
+        )
+
+
+def scaled_limits(media_seconds: float | None, soft_max: float, hard_max: float) -> tuple[float, float]:
+    """(hard, soft) for a task over media_seconds of video; soft leaves the task time to clean up."""
+    hard = hard_max if media_seconds is None else min(hard_max, LIMIT_FLOOR_S + LIMIT_PER_MEDIA_SECOND * media_seconds)
+    soft = min(soft_max, hard - max(5.0, 0.1 * hard))
+    return hard, soft
+
+
+class ScaledRequest(Request):
+    """Time limits from the work's length, decided by the consuming worker (its stage's maxima)."""
+
+    @property
+    def time_limits(self):
+        conf = self._app.conf
+        return scaled_limits(_media_seconds(self._payload), conf.task_soft_time_limit, conf.task_time_limit)
+
+    @time_limits.setter
+    def time_limits(self, value):  # a publisher's own limits are ignored: the consuming stage decides
+        pass
+
+
+def _media_seconds(payload) -> float | None:
+    try:
+        msg = payload[0][0]
+        return max(0.0, float(msg["end"]) - float(msg["start"])) if msg.get("schema") == ClipRef.model_fields["schema_"].default else None
+    except (TypeError, KeyError, IndexError, ValueError, AttributeError):
+        return None
+
+
+class DeadLetteringConsumer(Consumer):
+    """Celery acks (drops) a message whose body does not decode; reject it so it reaches the DLQ."""
+
+    def on_decode_error(self, message, exc):
+        log.error("undecodable message (%s, %s): dead-lettered as bad_message: %s",
+                  message.content_type, message.content_encoding, exc)
+        message.reject(requeue=False)
+
+
 def make_app(settings: Settings | None = None) -> Celery:
     settings = settings or load_settings()
+    check_time_limits(settings)
     app = Celery("vidsift", broker=settings.broker_url, set_as_current=False)
     app.conf.update(
         task_serializer="json",
@@ -60,10 +123,15 @@ def make_app(settings: Settings | None = None) -> Celery:
         result_backend=None,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        task_acks_on_failure_or_timeout=True,  # failures are handled explicitly below
+        task_acks_on_failure=True,  # failures are handled explicitly in the task
+        task_acks_on_timeout=False,  # a hard time limit requeues (counted), never drops the message
+        task_soft_time_limit=settings.task_soft_time_limit,
+        task_time_limit=settings.task_time_limit,
+        worker_consumer=f"{__name__}:DeadLetteringConsumer",
         worker_prefetch_multiplier=1,
         broker_transport_options={"confirm_publish": True},
         broker_connection_retry_on_startup=True,
+        broker_connection_max_retries=None,  # a broker restart is waited out, never fatal
         task_queues=[stage_queue(s) for s in STAGES] + [dead_letter_queue(s) for s in STAGES],
         task_routes={TASKS[s]: {"queue": QUEUES[s], "routing_key": QUEUES[s], "exchange": EXCHANGE.name} for s in STAGES},
         task_create_missing_queues=False,
@@ -80,14 +148,17 @@ def make_app(settings: Settings | None = None) -> Celery:
 
 @lru_cache(maxsize=64)
 def _job_context(settings: Settings, job: str, recipe_id: str) -> StageContext:
-    jobs = JobStore(open_storage(f"{settings.storage_url.rstrip('/')}/jobs/{job}", settings), job)
-    return StageContext(settings, jobs, jobs.load_recipe(recipe_id))
+    return StageContext(settings, job_store(settings, job), job_store(settings, job).load_recipe(recipe_id))
+
+
+def job_store(settings: Settings, job: str) -> JobStore:
+    return JobStore(open_storage(f"{settings.storage_url.rstrip('/')}/jobs/{job}", settings), job)
 
 
 def _register(app: Celery, stage: str, settings: Settings) -> None:
     kind = SourceRef if stage == "split" else ClipRef
 
-    @app.task(name=TASKS[stage], bind=True, acks_late=True)
+    @app.task(name=TASKS[stage], bind=True, acks_late=True, Request=ScaledRequest)
     def stage_task(self: Task, message: dict) -> None:
         try:
             ref = parse_message(message, kind)
@@ -101,26 +172,51 @@ def _register(app: Celery, stage: str, settings: Settings) -> None:
             for clip in out:
                 publish(app, nxt, to_message(clip))
         except Exception as exc:  # noqa: BLE001 - infrastructure failure: retried, then dead-lettered
-            deliveries = _delivery_count(self)
-            if deliveries + 1 >= DELIVERY_LIMIT:
-                from .runner import error_type
-
-                dead_letter(app, stage, message, error_type(exc), f"{type(exc).__name__}: {exc}")
+            etype, text = classify(stage, exc)
+            deliveries = delivery_count(self)
+            if deliveries + 1 >= DELIVERY_LIMIT or etype in FINAL_ERRORS:
+                fail(app, settings, stage, ref, message, etype, text)
                 return
-            backoff = min(2 ** deliveries, 30)
-            log.warning("%s: %s (delivery %d); requeued in %ss", stage, exc, deliveries + 1, backoff)
+            backoff = BACKOFF[min(deliveries, len(BACKOFF) - 1)]
+            log.warning("%s: %s (delivery %d of %d); requeued in %ss", stage, text, deliveries + 1,
+                        DELIVERY_LIMIT, backoff)
             time.sleep(backoff)
-            raise Reject(str(exc), requeue=True) from exc
+            raise Reject(text, requeue=True) from exc
 
     return stage_task
 
 
-def _delivery_count(task: Task) -> int:
-    headers = getattr(task.request, "headers", None) or {}
-    count = headers.get("x-delivery-count") or getattr(task.request, "x-delivery-count", None) or 0
-    if not count and (task.request.delivery_info or {}).get("redelivered"):
-        count = 1
-    return int(count)
+def delivery_count(task: Task) -> int:
+    """Earlier deliveries of this message: RabbitMQ's quorum-queue header, which Celery copies into
+    ``request.headers`` (absent on the first delivery; verified in tests/reliability/test_transport.py)."""
+    return int((task.request.headers or {}).get("x-delivery-count") or 0)
+
+
+def classify(stage: str, exc: BaseException) -> tuple[str, str]:
+    """The typed error of a failure, and a message without credentials (storage errors carry none)."""
+    from .runner import error_type
+
+    if isinstance(exc, SoftTimeLimitExceeded):
+        etype = "decode_timeout" if stage in ("split", "resize") else "model_timeout"
+        return etype, f"{stage} exceeded its soft time limit ({exc})"
+    etype = error_type(exc)
+    if etype == "internal_error" and stage in ("score", "caption"):
+        etype = "model_error"
+    return etype, f"{type(exc).__name__}: {exc}"[:2000]
+
+
+def fail(app: Celery, settings: Settings, stage: str, ref, message: dict, etype: str, text: str) -> None:
+    """Final failure: a rejected record (as the embedded runner writes it), and the message parked in
+    the stage's DLQ for `vidsift dlq replay`. The DLQ copy is kept even if the record cannot be written."""
+    try:
+        jobs = job_store(settings, ref.job)
+        if isinstance(ref, SourceRef):
+            jobs.reject_input(ref.uri, stage, None, text, etype)
+        elif not jobs.has_record(ref.id):  # an earlier delivery may have finished it
+            jobs.reject_clip(ref, stage, None, text, error_type=etype)
+    except Exception as exc:  # noqa: BLE001 - storage may be the failure; the DLQ still holds the message
+        log.error("%s: could not write the failure record: %s", stage, exc)
+    dead_letter(app, stage, message, etype, text)
 
 
 def publish(app: Celery, stage: str, message: dict) -> None:
@@ -132,7 +228,7 @@ def dead_letter(app: Celery, stage: str, message, error_type: str, error: str) -
     """Park a message in its stage's dead-letter queue with a typed error (replayable as is)."""
     log.error("%s: dead-lettering message (%s): %s", stage, error_type, error)
     app.send_task(TASKS[stage], args=[message], queue=dlq_name(stage), routing_key=dlq_name(stage),
-                  exchange=DLX.name, headers={ERROR_HEADER: error_type, "vidsift-error": error[:1000]})
+                  exchange=DLX.name, headers={ERROR_HEADER: error_type, ERROR_MESSAGE_HEADER: error[:1000]})
 
 
 def declare_topology(app: Celery) -> None:
@@ -141,3 +237,93 @@ def declare_topology(app: Celery) -> None:
         for stage in STAGES:
             stage_queue(stage)(channel).declare()
             dead_letter_queue(stage)(channel).declare()
+
+
+# --- dead-letter queues: inspect and replay -------------------------------------------------------
+# RabbitMQ's own dead-lettering carries no vidsift header; its reason says what happened instead.
+_BROKER_REASONS = {
+    "delivery_limit": ("worker_lost", "the worker died or hit its hard time limit on every delivery "
+                                      "(out of memory, a hang, or preemption)"),
+    "rejected": ("bad_message", "the worker could not decode this message"),
+}
+_DEATH_HEADERS = ("x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
+                  "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason", "x-delivery-count",
+                  ERROR_HEADER, ERROR_MESSAGE_HEADER)
+
+
+def describe_dead_letter(message) -> dict:
+    """Type, error and reference of a message in a DLQ (a kombu Message)."""
+    headers = message.headers or {}
+    reason = headers.get("x-first-death-reason")
+    default = _BROKER_REASONS.get(reason, (reason or "unknown", ""))
+    try:
+        ref = message.decode()[0][0]
+    except Exception:  # noqa: BLE001 - an undecodable body is shown as such
+        ref = None
+    return {"error_type": headers.get(ERROR_HEADER) or default[0],
+            "error": headers.get(ERROR_MESSAGE_HEADER) or default[1],
+            "task_id": headers.get("id"), "ref": ref}
+
+
+def dead_letters(app: Celery, stage: str, limit: int = 1000) -> list[dict]:
+    """Up to limit messages of the stage's DLQ, left in place (fetched unacked, returned on close)."""
+    out = []
+    with app.connection_for_write() as conn:
+        channel = conn.channel()
+        try:
+            while len(out) < limit:
+                msg = channel.basic_get(dlq_name(stage), no_ack=False)
+                if msg is None:
+                    break
+                out.append(describe_dead_letter(msg))
+        finally:
+            channel.close()
+    return out
+
+
+def replay(app: Celery, settings: Settings, stage: str, error_type: str | None = None) -> int:
+    """Move the stage's dead letters (of one error type, or all) back into its queue, as they were.
+
+    A final failure wrote a rejected record; it is deleted first, or the replayed clip would be
+    skipped as finished. The copy leaves the DLQ only after the broker confirmed the republish.
+    """
+    from kombu import Producer
+
+    replayed = 0
+    with app.connection_for_write() as conn:
+        channel = conn.channel()
+        try:
+            total = channel.queue_declare(queue=dlq_name(stage), passive=True).message_count
+            producer = Producer(channel)
+            for _ in range(total):
+                msg = channel.basic_get(dlq_name(stage), no_ack=False)
+                if msg is None:
+                    break
+                info = describe_dead_letter(msg)
+                if error_type and info["error_type"] != error_type:
+                    continue  # left unacked: back in the DLQ when the channel closes
+                _drop_failure_record(settings, info)
+                headers = {k: v for k, v in (msg.headers or {}).items() if k not in _DEATH_HEADERS}
+                producer.publish(msg.body, exchange=EXCHANGE.name, routing_key=QUEUES[stage], headers=headers,
+                                 content_type=msg.content_type, content_encoding=msg.content_encoding,
+                                 delivery_mode=2, correlation_id=headers.get("id"), retry=True)
+                msg.ack()
+                replayed += 1
+        finally:
+            channel.close()
+    return replayed
+
+
+def _drop_failure_record(settings: Settings, info: dict) -> None:
+    kind = ClipRef if (info["ref"] or {}).get("schema") == ClipRef.model_fields["schema_"].default else SourceRef
+    try:
+        ref = parse_message(info["ref"], kind)  # validated: the job id names a storage folder
+    except BadMessage:
+        return
+    record_id = ref.id if isinstance(ref, ClipRef) else input_record_id(ref.uri)
+    jobs = job_store(settings, ref.job)
+    if not jobs.has_record(record_id):
+        return
+    doc = json.loads(jobs.store.get_bytes(f"records/{record_id}.json"))
+    if doc.get("status") == "rejected" and doc["line"].get("error_type") == info["error_type"]:
+        jobs.store.delete(f"records/{record_id}.json")

@@ -16,7 +16,9 @@ COMMANDS = {
     "worker": "vidsift.cli.worker:worker",
     "submit": "vidsift.cli.submit:submit",
     "export": "vidsift.cli.export:export",
+    "sample": "vidsift.cli.sample:sample",
     "analyze": "vidsift.cli.analyze:analyze",
+    "dlq": "vidsift.cli.dlq:dlq",
 }
 
 
