@@ -145,6 +145,9 @@ def run_embedded(inputs: list[str], out: Path, recipe: Recipe, settings: Setting
         "timings": {"wall_seconds": round(time.monotonic() - t0, 3), "stage_seconds": stage_seconds,
                     "workers": workers},
     })
+    from .report import write_run_report
+
+    write_run_report(out)
     return summary
 
 

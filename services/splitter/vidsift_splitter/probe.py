@@ -58,10 +58,10 @@ def probe(path: str) -> Probe:
             duration = container.duration / 1_000_000
         else:
             duration = 0.0
-        rotation = 0
-        try:
-            rotation = int(getattr(stream, "side_data", {}).get("DISPLAYMATRIX", 0) or 0)
-        except (AttributeError, TypeError, ValueError):
-            rotation = 0
+        # PyAV exposes the display matrix only on decoded frames; read the MP4/MOV track header.
+        from vidsift.analysis.mp4 import video_rotation
+
+        with open(path, "rb") as fh:
+            rotation = video_rotation(fh)
         sar = stream.sample_aspect_ratio or Fraction(1, 1)
         return Probe(ctx.name, ctx.width, ctx.height, rotation, Fraction(sar), duration, tuple(sorted(keys)))
