@@ -64,7 +64,9 @@ class OCRText(FrameScorer):
         try:
             from rapidocr_onnxruntime import RapidOCR
 
-            self.engine = RapidOCR()
+            # Detect at the sample frame's own size (RapidOCR's default upscales the short side to
+            # 736 px): same boxes on overlays and logos here, about 8x faster on CPU.
+            self.engine = RapidOCR(det_limit_type="max")
         except Exception as exc:
             raise ModelLoadError(
                 f"cannot load the RapidOCR models: {exc}. Install the scorer extra "
