@@ -25,6 +25,7 @@ from .ops.base import STAGES
 from .pipeline import QUEUES, TASKS, StageContext, next_stage, run_stage
 from .refs import BadMessage, ClipRef, SourceRef, parse_message, to_message
 from .storage import open_storage
+from .storage.http import InputTimeout
 
 log = logging.getLogger(__name__)
 
@@ -39,8 +40,9 @@ ERROR_MESSAGE_HEADER = "vidsift-error"
 # Seconds to wait before handing a failed message back: long enough in total (5+15+45+120 s) to ride
 # out a storage or broker restart, short of RabbitMQ's consumer timeout.
 BACKOFF = (5, 15, 45, 120)
-# Errors a retry cannot fix (the input is as slow or as large the next time): final at once.
-FINAL_ERRORS = {"decode_timeout", "model_timeout", "out_of_memory"}
+# Errors a retry is unlikely to fix (the input is as slow or as large the next time, a third-party
+# host that did not answer is not ours to wait for): final at once, replayable from the DLQ.
+FINAL_ERRORS = {"decode_timeout", "model_timeout", "out_of_memory", "input_timeout"}
 # Time limit of a task covering N seconds of media: FLOOR + PER_MEDIA_SECOND * N, capped at the
 # stage's maxima (VIDSIFT_TASK_TIME_LIMIT). A source's length is unknown until probed: maxima.
 LIMIT_FLOOR_S = 60.0
@@ -196,6 +198,8 @@ def classify(stage: str, exc: BaseException) -> tuple[str, str]:
     """The typed error of a failure, and a message without credentials (storage errors carry none)."""
     from .runner import error_type
 
+    if isinstance(exc, InputTimeout):
+        return "input_timeout", str(exc)
     if isinstance(exc, SoftTimeLimitExceeded):
         etype = "decode_timeout" if stage in ("split", "resize") else "model_timeout"
         return etype, f"{stage} exceeded its soft time limit ({exc})"

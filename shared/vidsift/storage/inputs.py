@@ -66,7 +66,7 @@ def stat_input(uri: str, settings: Settings) -> ObjectStat:
         return st
     from .http import http_stat
 
-    return http_stat(uri, settings.http_timeout_s)
+    return http_stat(uri, settings.http_timeout_s, settings.http_allow_private)
 
 
 @contextlib.contextmanager
