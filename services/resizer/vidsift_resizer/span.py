@@ -20,9 +20,14 @@ from .command import SpanPlan, rational
 from .probe import SourceProbe
 
 
-def index_usable(probe: SourceProbe, source_frames: int) -> bool:
+def index_usable(probe: SourceProbe, source_frames: int, start_frame: int, clip_start: float, fps: float) -> bool:
+    """The index numbers frames as the splitter did: same count, and the clip's first frame has the
+    time the splitter saw (OpenCV's, from the stream start). Damaged streams whose decoder drops
+    frames the container lists fail the second test, and take the linear plan."""
     times = probe.frame_times
-    return times is not None and len(times) == source_frames and len(set(times)) == len(times)
+    if times is None or len(times) != source_frames or len(set(times)) != len(times):
+        return False
+    return 0 <= start_frame < len(times) and abs(times[start_frame] - probe.start_time - clip_start) <= 0.5 / fps
 
 
 def linear_plan(probe: SourceProbe, start_frame: int, end_frame: int, fps: float, clip_start: float) -> SpanPlan:
@@ -56,8 +61,10 @@ def seek_point(keyframes: tuple[tuple[float, float], ...], first: float) -> floa
     return math.floor(before[-1] * 1e6) / 1e6
 
 
-def plan_span(probe: SourceProbe, start_frame: int, end_frame: int, source_frames: int, fps: float,
-              clip_start: float) -> SpanPlan:
-    if index_usable(probe, source_frames) and end_frame <= source_frames:
-        return indexed_plan(probe, start_frame, end_frame, fps)
-    return linear_plan(probe, start_frame, end_frame, fps, clip_start)
+def plans(probe: SourceProbe, start_frame: int, end_frame: int, source_frames: int, fps: float,
+          clip_start: float) -> list[SpanPlan]:
+    """Plans to try in order: indexed when the index can be trusted, then linear (always exact)."""
+    out = [linear_plan(probe, start_frame, end_frame, fps, clip_start)]
+    if end_frame <= source_frames and index_usable(probe, source_frames, start_frame, clip_start, fps):
+        out.insert(0, indexed_plan(probe, start_frame, end_frame, fps))
+    return out

@@ -21,7 +21,7 @@ from .command import OutputSpec
 from .encode import render_checked
 from .geometry import Geometry
 from .probe import cached_probe
-from .span import index_usable, indexed_plan, linear_plan
+from .span import plans
 
 log = logging.getLogger(__name__)
 STAGE = "resize"
@@ -78,13 +78,10 @@ def _materialise(clip: ClipRef, ctx: StageContext, ops, path: str, identity: tup
     missing = [s for s in specs if not store.exists(output_key(clip, s))]
     if missing:
         t0 = time.monotonic()
-        src = clip.source
-        plans = [linear_plan(probe, clip.start_frame, clip.end_frame, src.fps, clip.start)]
-        if index_usable(probe, src.frames):
-            plans.insert(0, indexed_plan(probe, clip.start_frame, clip.end_frame, src.fps))
+        span_plans = plans(probe, clip.start_frame, clip.end_frame, clip.source.frames, clip.fps, clip.start)
         with tempfile.TemporaryDirectory(prefix="vidsift-resize-", dir=_scratch(ctx)) as tmp:
             paths = [os.path.join(tmp, f"{s.key}.mp4") for s in missing]
-            used = render_checked(path, plans, missing, paths, probe.has_audio)
+            used = render_checked(path, span_plans, missing, paths, probe.has_audio)
             for spec, out in zip(missing, paths, strict=True):
                 store.put_file(output_key(clip, spec), out, "video/mp4")
         ctx.emit("resized", STAGE, clip=clip.id, outputs=len(missing), skipped=len(specs) - len(missing),
