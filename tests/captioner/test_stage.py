@@ -33,7 +33,7 @@ def test_hf_caption_written_into_accepted_records(tiny_vlm, make_clips, context)
     usage = line["clip"]["caption"]
     assert usage["model"] == str(tiny_vlm) and usage["completion_tokens"] == 6 and usage["prompt_tokens"] > 3
     assert usage["cost_usd"] == pytest.approx(0.006)
-    assert [e[0] for e in ctx.events] == ["model_load", "op"] + ["captioned"] * 3
+    assert [e[0] for e in ctx.events] == ["model_load"] + ["op", "captioned"] * 3
 
 
 def test_hf_empty_caption_is_a_rejected_record(tiny_vlm_eos, make_clips, context):

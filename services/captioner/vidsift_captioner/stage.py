@@ -40,18 +40,19 @@ def _caption(op: VideoCaptioningMapper, clips: list[ClipRef], ctx: StageContext)
         return []
     load = load_jpegs if FRAME_FORMAT[op.params.backend] == "jpeg" else load_frames
     frames = [load(c, op.frame_request, ctx.jobs.read_uri, ctx.settings) for c in clips]
+    model = op.params.model + (f"@{op.params.revision}" if op.params.revision else "")
     t0 = time.monotonic()
-    captions = op.caption(frames, on_load=lambda s: ctx.emit("model_load", STAGE, model=op.params.model, seconds=s))
-    ctx.emit("op", STAGE, op=op.name, seconds=time.monotonic() - t0)
+    captions = op.caption(frames, on_load=lambda s: ctx.emit("model_load", STAGE, model=model, seconds=s))
+    per_clip = (time.monotonic() - t0) / len(clips)  # a batch's time, shared by its clips
     out = []
     for clip, caption in zip(clips, captions):
         usage = op.usage(caption)
         clip = clip.with_updates(extra={**clip.extra, "caption": usage})
+        ctx.emit("op", STAGE, op=op.name, seconds=per_clip)
         ctx.emit("captioned", STAGE, clip=clip, **usage)
         reason = rejection_reason(caption)
-        if reason:
+        if reason:  # the record listeners count it; no event of its own
             ctx.jobs.reject_clip(clip, STAGE, op.name, reason)
-            ctx.emit("rejected", STAGE, clip=clip, op=op.name, reason=reason)
         else:
             out.append(clip.with_updates(text=caption.text))
     return out
