@@ -1,0 +1,51 @@
+"""One contract test over the op registry: every op imports cheaply, validates its parameters and
+(for filters) returns the same typed Decision from stats alone."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from vidsift.ops import OPS, Decision, Filter, Mapper, op_class
+from vidsift.ops.base import STAGES, FrameRequest
+from vidsift.recipe import load_recipe
+
+PROFILE_PARAMS = {s.name: s.params for p in ("default", "local") for s in load_recipe(p).ops}
+
+
+def _params(name):
+    cls = op_class(name)
+    return PROFILE_PARAMS.get(name) or cls.Params()
+
+
+@pytest.mark.parametrize("name", sorted(OPS))
+def test_op_shape(name):
+    cls = op_class(name)
+    assert cls.name == name
+    assert cls.stage in STAGES
+    assert issubclass(cls, (Filter, Mapper))
+    params = _params(name)
+    assert isinstance(params, cls.Params)
+    for req in cls.frame_requests(params):
+        assert isinstance(req, FrameRequest) and req.frame_num >= 1
+
+
+@pytest.mark.parametrize("name", sorted(n for n in OPS if issubclass(op_class(n), Filter)))
+def test_filter_decides_from_stats_alone(name):
+    cls = op_class(name)
+    op = cls(_params(name))
+    assert cls.stat_keys
+    missing = op.decide({})
+    assert isinstance(missing, Decision) and missing.op == name
+    assert missing.keep is False and missing.reason  # no stats: never silently kept
+    assert set(missing.stats) <= set(cls.stat_keys)
+
+
+def test_op_modules_import_without_model_libraries():
+    """The splitter image has no torch: every op module must import without it."""
+    code = ("import sys; from vidsift.ops import OPS, op_class; [op_class(n) for n in OPS]; "
+            "bad = [m for m in ('torch', 'transformers', 'onnxruntime', 'rapidocr_onnxruntime') if m in sys.modules]; "
+            "assert not bad, bad")
+    subprocess.run([sys.executable, "-c", code], check=True)
