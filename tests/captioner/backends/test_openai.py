@@ -104,6 +104,15 @@ def test_key_never_in_errors_or_logs(openai_server, monkeypatch, caplog):
     assert "429" in caplog.text and KEY not in caplog.text
 
 
+def test_key_never_leaks_partly_through_truncation(openai_server, monkeypatch):
+    """The key straddles the 300-character cut of the error body."""
+    monkeypatch.setenv("VIDSIFT_TEST_CAPTION_KEY", KEY)
+    openai_server.script = [(401, {}, "x" * 290 + KEY + " was refused")]
+    with pytest.raises(CaptionBackendError) as err:
+        OpenAIBackend(_params(openai_server)).caption([_frames(1)])
+    assert KEY[:8] not in str(err.value)
+
+
 def test_content_policy_400_is_a_refusal_not_an_error(openai_server):
     openai_server.script = [(400, {}, {"error": {"code": "content_policy_violation", "message": "no"}})]
     [cap] = OpenAIBackend(_params(openai_server)).caption([_frames(1)])

@@ -102,7 +102,7 @@ class OpenAIBackend:
     def caption(self, clips_frames: Sequence[Sequence[bytes]]) -> list[Caption]:
         if len(clips_frames) <= 1:
             return [self._one(f) for f in clips_frames]
-        # More threads than request slots: the next clips' frames are encoded while requests are in
+        # More threads than request slots: the next clips' bodies are built while requests are in
         # flight, so a freed slot is refilled at once (the semaphore bounds what reaches the server).
         with ThreadPoolExecutor(min(len(clips_frames), 2 * self.params.concurrency)) as pool:
             return list(pool.map(self._one, clips_frames))
@@ -138,9 +138,13 @@ class OpenAIBackend:
                         doc = resp.json()
                     except ValueError:
                         raise CaptionBackendError(
-                            f"POST {self.url}: response is not JSON: {self._scrub(resp.text[:300])!r}") from None
-                    return parse_response(doc)
-                error = f"HTTP {resp.status_code}: {self._scrub(resp.text[:300])}"
+                            f"POST {self.url}: response is not JSON: {self._scrub(resp.text)[:300]!r}") from None
+                    try:
+                        return parse_response(doc)
+                    except CaptionBackendError as exc:
+                        raise CaptionBackendError(self._scrub(str(exc))) from None
+                # Scrubbed before truncating: a cut must not leave part of the key behind.
+                error = f"HTTP {resp.status_code}: {self._scrub(resp.text)[:300]}"
                 if resp.status_code == 400 and (code := _error_code(resp)) in CONTENT_ERRORS:
                     return Caption(text="", prompt_tokens=0, completion_tokens=0, refusal=f"server rejected content ({code})")
                 if resp.status_code not in RETRY_STATUS or last:
