@@ -124,7 +124,13 @@ def run_embedded(inputs: list[str], out: Path, recipe: Recipe, settings: Setting
     jobs.listeners.append(on_record)
     outcomes: list[SourceOutcome] = []
     if workers <= 1:
-        ctx = StageContext(settings, jobs, recipe)
+        def observer(event: str, stage: str, data: dict) -> None:
+            # Long sources: show frames decoded so far next to the per-video bar.
+            if event == "progress" and data.get("total"):
+                bar.set_postfix_str(f"{data['done']}/{data['total']} frames, {counts['accepted']} accepted, "
+                                    f"{counts['rejected']} rejected")
+
+        ctx = StageContext(settings, jobs, recipe, observer=observer)
         for uri in inputs:
             bar.set_description(Path(uri).name[:40])
             outcomes.append(process_source(uri, ctx))
