@@ -1,4 +1,9 @@
-"""`vidsift export`: a job's manifest collected from storage, in the same format as `vidsift run`'s."""
+"""`vidsift export`: a job's manifest collected from storage, in the same format as `vidsift run`'s.
+
+With ``--recipe NEW.yaml`` the new recipe's filter thresholds are re-applied to the stored stats
+(``vidsift.rethreshold``; nothing is recomputed) and the effect of each changed threshold is printed
+and written to the summary under ``rethreshold``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +13,8 @@ from pathlib import Path
 import click
 
 from . import settings_from
+
+FORMATS = ("jsonl", "parquet")
 
 
 def job_store(settings, job_or_dir: str):
@@ -24,16 +31,62 @@ def job_store(settings, job_or_dir: str):
 @click.command()
 @click.argument("job")
 @click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
-              help="Manifest file to write; rejected.jsonl and summary.json go next to it.")
+              help="Manifest file to write; OUT's stem + .rejected.FORMAT and .summary.json go next to it.")
+@click.option("--recipe", "recipe", default=None,
+              help="Re-apply this recipe's filter thresholds to the stored stats (nothing is recomputed).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=FORMATS[0], show_default=True,
+              help="jsonl: one JSON line per clip; parquet: one row per clip, stats and clip as JSON strings.")
 @click.pass_context
-def export(ctx, job, out):
+def export(ctx, job, out, recipe, fmt):
     """Collect JOB's records (or a run directory's) into a manifest."""
-    from ..export import export_job
+    from ..export import collect, summarize, write_json, write_jsonl, write_parquet
 
     jobs = job_store(settings_from(ctx), job)
     if not jobs.store.exists("recipe.json"):
         raise click.ClickException(f"no job {job!r} in storage (no recipe.json); check VIDSIFT_STORAGE_URL")
+    if fmt == "parquet":
+        try:
+            import pyarrow  # noqa: F401 - fail before any work, with the fix
+        except ImportError:
+            raise click.ClickException("--format parquet needs pyarrow: pip install 'vidsift[export]'") from None
     out = Path(out)
-    summary = export_job(jobs, out, out.with_name(out.stem + ".rejected.jsonl"), out.with_name(out.stem + ".summary.json"),
-                         extra={"job": job, "recipe_id": jobs.load_recipe().id})
+    stored = jobs.load_recipe()
+    accepted, rejected = collect(jobs)
+    extra = {"job": job, "recipe_id": stored.id}
+    recompute_list = out.with_name(out.stem + ".recompute.txt")
+    if recipe:
+        result = _rethreshold(stored, recipe, accepted, rejected, recompute_list)
+        accepted, rejected = result.accepted, result.rejected
+        extra["rethreshold"] = result.counts
+    write = write_parquet if fmt == "parquet" else write_jsonl
+    write(out, accepted)
+    write(out.with_name(f"{out.stem}.rejected.{fmt}"), rejected)
+    summary = summarize(accepted, rejected, extra)
+    write_json(out.with_name(out.stem + ".summary.json"), summary)
     click.echo(json.dumps({k: summary[k] for k in ("accepted_clips", "rejected_clips", "failed_inputs")}))
+
+
+def _rethreshold(stored, recipe: str, accepted: list[dict], rejected: list[dict], recompute_list: Path):
+    from ..export import _atomic
+    from ..recipe import RecipeError, load_recipe
+    from ..rethreshold import RethresholdError, report_lines, rethreshold
+
+    try:
+        new = load_recipe(recipe)
+    except RecipeError as exc:
+        raise click.UsageError(f"recipe: {exc}") from None
+    # A new recipe means new clip ids, so a recompute goes to a new directory; --resume there lets an
+    # interrupted recompute finish. The list holds only the sources with clips needing it (`run @FILE`).
+    hint = f"recompute with: vidsift run @{recompute_list} --recipe {recipe} --out NEW_DIR --resume"
+    try:
+        result = rethreshold(stored, new, accepted, rejected, recompute_hint=hint)
+    except RethresholdError as exc:
+        raise click.ClickException(str(exc)) from None
+    sources = result.counts["recompute_sources"]
+    if sources:
+        _atomic(recompute_list, "".join(s + "\n" for s in sources))
+    else:
+        recompute_list.unlink(missing_ok=True)  # a stale list from an earlier export would mislead
+    for line in report_lines(result):
+        click.echo(line, err=True)
+    return result
