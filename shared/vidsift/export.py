@@ -69,6 +69,25 @@ def write_json(path: Path, doc: dict) -> None:
     _atomic(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")
 
 
+def write_parquet(path: Path, lines: list[dict]) -> None:
+    """One row per line, a column per top-level key. ``videos`` is a list of strings; every other value
+    that is not a string (``__dj__stats__``, ``clip``) is a JSON string, because their keys differ from
+    clip to clip and job to job (struct columns would change schema with them). Needs pyarrow (extra 'export')."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    # The manifest columns always, in this order (a failed input's row has 'source' and no 'clip').
+    names = list(dict.fromkeys(["videos", "text", "__dj__stats__", "clip", *(k for l in lines for k in l)]))
+    cols = {n: [l.get(n) if n == "videos" or isinstance(l.get(n), str) or l.get(n) is None
+                else json.dumps(l[n], sort_keys=True, ensure_ascii=False) for l in lines] for n in names}
+    schema = pa.schema([(n, pa.list_(pa.string()) if n == "videos" else pa.string()) for n in names])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.close(fd)
+    pq.write_table(pa.table(cols, schema=schema), tmp)
+    os.replace(tmp, path)
+
+
 def _atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
