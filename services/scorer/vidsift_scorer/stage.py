@@ -11,7 +11,6 @@ worker threads) go through the model together, ``batch_size`` frames per forward
 
 from __future__ import annotations
 
-import logging
 import threading
 from functools import cache
 from typing import Any
@@ -29,11 +28,10 @@ from .batching import MicroBatcher
 from .ops.frame_filter import FrameScoreFilter
 from .settings import ScorerSettings, scorer_settings
 
-log = logging.getLogger(__name__)
-
 _BATCHERS: dict[tuple, MicroBatcher] = {}
 _LOCK = threading.Lock()
 _ACTIVE = [0]  # score_clips calls in flight in this process: who could still join a batch
+_ACTIVE_LOCK = threading.Lock()  # not _LOCK: that one is held while a model loads
 
 
 def _active() -> int:
@@ -49,8 +47,7 @@ def batcher_for(op: FrameScoreFilter, settings: ScorerSettings | None = None) ->
     """The process-wide batcher around ``op``'s backend (loads the model on first use)."""
     s = settings or _settings()
     kind, options = op.backend_spec()
-    if kind in ("clip_aesthetics", "hf_classifier"):
-        options = {**options, "device": s.device, "dtype": s.dtype}
+    options = {**options, "device": s.device, "dtype": s.dtype}  # the ONNX backends ignore these
     key = (kind, tuple(sorted(options.items())))
     with _LOCK:
         b = _BATCHERS.get(key)
@@ -82,12 +79,12 @@ def _frames(clip: ClipRef, op: FrameScoreFilter, ctx: StageContext, cache_: dict
 
 def score_clips(clips: list[ClipRef], ctx: StageContext) -> list[list[ClipRef]]:
     """Score several clips together; one output list per input clip ([] when rejected)."""
-    with _LOCK:
+    with _ACTIVE_LOCK:
         _ACTIVE[0] += 1
     try:
         return _score_clips(clips, ctx)
     finally:
-        with _LOCK:
+        with _ACTIVE_LOCK:
             _ACTIVE[0] -= 1
 
 

@@ -43,7 +43,9 @@ def test_model_without_the_label_names_its_labels(tiny_models):
     assert "'nsfw'" in str(err.value) and "['cat', 'dog']" in str(err.value)
 
 
-def test_unreachable_hub_model_fails_with_instructions(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+def test_unreachable_hub_model_fails_with_instructions(monkeypatch, tmp_path):
+    # as on an offline cluster (and no network wait here): the hub is off, the cache is empty
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
     with pytest.raises(ModelLoadError, match="(?s)Falconsai/nsfw_image_detection.*hf download"):
         _load("Falconsai/nsfw_image_detection", "nsfw")

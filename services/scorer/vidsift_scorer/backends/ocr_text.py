@@ -58,7 +58,7 @@ def overlay_score(boxes: list[np.ndarray], height: int, width: int) -> float:
 
 
 class OCRText(FrameScorer):
-    """options: none (the package's detection and recognition models)."""
+    """options: none used (the package's detection and recognition models)."""
 
     def load(self) -> None:
         try:

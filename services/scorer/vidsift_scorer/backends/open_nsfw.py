@@ -15,7 +15,7 @@ from . import FrameScorer, ModelLoadError
 
 
 class OpenNSFW(FrameScorer):
-    """options: none needed (the weights are the package's, checked against its sha256)."""
+    """options: none used (the weights are the package's, checked against its sha256)."""
 
     def load(self) -> None:
         try:
