@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterator
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server, values
 
 from . import __version__
 from .ops.base import STAGES
@@ -38,8 +39,8 @@ EVENTS = {
     "read": "bytes=<int>: media read from storage or an input",
     "write": "bytes=<int>: media written to storage",
     "model_load": "model=<name@revision>, seconds=<float>: a model loaded in this process",
-    "caption_tokens": "model=<name>, prompt=<int>, completion=<int>: tokens one caption used",
-    "caption_cost": "model=<name>, usd=<float>: what one caption cost (API backends)",
+    # the captioner's per-clip usage record (vidsift_captioner.ops.captioning usage())
+    "captioned": "model=<name>, prompt_tokens=<int>, completion_tokens=<int>, cost_usd=<float>",
 }
 
 # Video work spans milliseconds (a filter on stored frames) to many minutes (splitting a long source).
@@ -85,8 +86,6 @@ class _Metrics:
     """The metric objects. Built only after the multiprocess directory is in place."""
 
     def __init__(self) -> None:
-        from prometheus_client import Counter, Gauge, Histogram
-
         def unregistered(cls, name, doc, labels, **kw):
             # Served through a MultiProcessCollector, never the global registry: a second start in
             # one process (tests, a run after a run) must not collide with the first.
@@ -156,23 +155,24 @@ def _start(port: int, stages: tuple[str, ...], directory: str | os.PathLike | No
     global _active
     from .config import load_settings
 
+    # One directory per serving port: two workers on one host never share (or clean) each other's.
     path = Path(directory or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-                or default_directory(load_settings().scratch_dir, "-".join(stages)))
-    # Files left by an earlier run of this worker would be summed into today's counters.
-    shutil.rmtree(path, ignore_errors=True)
-    path.mkdir(parents=True)
+                or default_directory(load_settings().scratch_dir, f"{'-'.join(stages)}-{port}"))
+    path.mkdir(parents=True, exist_ok=True)
+    # Files left by an earlier run of this worker would be summed into today's counters. Only
+    # prometheus-client's own files go: the directory may be one the operator named.
+    for stale in path.glob("*.db"):
+        stale.unlink()
     # prometheus-client picks multiprocess mode from this variable; children inherit it.
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(path)
-    from prometheus_client import CollectorRegistry, multiprocess, start_http_server, values
-
-    # The value class was fixed when prometheus_client was first imported, perhaps before the
-    # variable was set (or for another directory): choose it again for the metrics built below.
+    # The value class was fixed when prometheus_client was first imported, before the variable
+    # was set (or for another directory): choose it again for the metrics built below.
     values.ValueClass = values.get_value_class()
     _active = _Metrics()
     for stage in stages:
         _active.info.labels(stage, __version__).set(1)
     registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry, path=str(path))
+    LiveCollector(registry, path=str(path))
     httpd, _ = start_http_server(port, addr=addr, registry=registry)
     return MetricsServer(httpd.server_port, path, stages, httpd)
 
@@ -182,14 +182,13 @@ def start_worker_metrics(stage: str, port: int, directory: str | os.PathLike | N
     """Serve a worker's metrics on ``port`` (``VIDSIFT_METRICS_PORT``; 0 = no metrics).
 
     Call in the worker's main process before the pool forks. Returns the server, or None when off.
+    Pool children inherit the metric objects and write their own files; no per-child hook needed.
     """
     if stage not in STAGES:
         raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
     if not port:
         return None
-    server = _start(port, (stage,), directory, addr)
-    _connect_celery_child_exit()
-    return server
+    return _start(port, (stage,), directory, addr)
 
 
 def start_run_metrics(port: int, directory: str | os.PathLike | None = None,
@@ -198,16 +197,34 @@ def start_run_metrics(port: int, directory: str | os.PathLike | None = None,
     return _start(port, STAGES, directory, addr) if port else None
 
 
-def _connect_celery_child_exit() -> None:
-    from celery.signals import worker_process_shutdown
+class LiveCollector(multiprocess.MultiProcessCollector):
+    """Forgets the live gauges (tasks in progress) of pool processes that no longer exist.
 
-    def child_exit(pid=None, **_):
-        # A dead child's in-progress gauge must not count as live any more.
-        from prometheus_client import multiprocess
+    Checked at scrape time by pid, so a child killed by a hard time limit or the OOM killer, which
+    runs no shutdown hook, stops counting too. The directory is local to this container, so its
+    pids are ours.
+    """
 
-        multiprocess.mark_process_dead(pid or os.getpid())
+    def collect(self):
+        for f in Path(self._path).glob("gauge_live*_*.db"):
+            pid = int(f.stem.rsplit("_", 1)[1])
+            if not _alive(pid):
+                multiprocess.mark_process_dead(pid, self._path)
+        return super().collect()
 
-    worker_process_shutdown.connect(child_exit, weak=False)
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie (exited, not yet reaped by its parent) has finished its work too.
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(") ", 1)[1][0] != "Z"
+    except (OSError, IndexError):
+        return True
 
 
 # hooks ---------------------------------------------------------------------------------------
@@ -234,12 +251,12 @@ def observer(event: str, stage: str, data: dict) -> None:
         m.written_bytes.labels(stage).inc(int(data["bytes"]))
     elif event == "model_load":
         m.model_load.labels(stage, _model(data)).observe(float(data["seconds"]))
-    elif event == "caption_tokens":
+    elif event == "captioned":
         for kind in ("prompt", "completion"):
-            if data.get(kind):
-                m.tokens.labels(_model(data), kind).inc(int(data[kind]))
-    elif event == "caption_cost":
-        m.cost.labels(_model(data)).inc(float(data["usd"]))
+            if data.get(f"{kind}_tokens"):
+                m.tokens.labels(_model(data), kind).inc(int(data[f"{kind}_tokens"]))
+        if data.get("cost_usd"):
+            m.cost.labels(_model(data)).inc(float(data["cost_usd"]))
 
 
 def _model(data: dict) -> str:

@@ -1,0 +1,201 @@
+"""vidsift.metrics: real prometheus-client multiprocess files, real forked pool children, real HTTP scrapes."""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import time
+
+import pytest
+import requests
+from prometheus_client import values
+from prometheus_client.parser import text_string_to_metric_families
+
+from tests.infra import free_port, wait_for
+from vidsift import metrics
+from vidsift.ops.base import STAGES
+
+CLIP_ID = "3f2a9c0d1e5b7a8c9d0e1f2a"
+SOURCE = "s3://bucket/private/path/video.mp4"
+FORK = multiprocessing.get_context("fork")  # what Celery's prefork pool does
+
+
+def rejected(op="video_aesthetics_filter", reason="aesthetics_score 0.31 < min 0.5", **extra):
+    return {"videos": [SOURCE], "clip": {"id": CLIP_ID, "source": SOURCE}, "stage": "score",
+            "op": op, "reason": reason, **extra}
+
+
+@pytest.mark.parametrize("status, line, outcome, reason", [
+    ("accepted", {"clip": {"id": CLIP_ID}}, "accepted", "none"),
+    ("rejected", rejected(), "rejected", "aesthetics_score_below_min"),
+    ("rejected", rejected(reason="video_motion_score 12 > max 10"), "rejected", "video_motion_score_above_max"),
+    ("rejected", rejected(reason="video_motion_score could not be computed"), "rejected",
+     "video_motion_score_missing"),
+    ("rejected", rejected(reason=f"caption for {CLIP_ID} at {SOURCE} was empty"), "rejected", "other"),
+    ("rejected", rejected(op=None, reason="moov atom not found", error_type="corrupt_video"), "failed",
+     "corrupt_video"),
+    ("rejected", rejected(error_type="Weird Error/Type" * 10), "failed", "weird_error_type" * 3),
+])
+def test_outcome_and_bounded_reason_class(status, line, outcome, reason):
+    assert metrics.outcome_of(status, line) == outcome
+    if outcome != "accepted":
+        assert metrics.reason_class(line) == reason
+        assert len(reason) <= 48 and CLIP_ID not in reason
+
+
+@pytest.fixture
+def started(monkeypatch, tmp_path):
+    """Start metrics like a worker does; stop them and undo the process-wide mode afterwards."""
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    saved = values.ValueClass
+    servers = []
+
+    def start(kind="worker", stage="score", directory=None):
+        directory = directory or tmp_path / "metrics"
+        if kind == "worker":
+            server = metrics.start_worker_metrics(stage, free_port(), directory, addr="127.0.0.1")
+        else:
+            server = metrics.start_run_metrics(free_port(), directory, addr="127.0.0.1")
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+    values.ValueClass = saved
+
+
+def scrape(server) -> dict[tuple, float]:
+    text = requests.get(f"http://127.0.0.1:{server.port}/metrics", timeout=5).text
+    return {(s.name, tuple(sorted(s.labels.items()))): s.value
+            for family in text_string_to_metric_families(text) for s in family.samples}
+
+
+def value(samples, name, **labels) -> float:
+    return samples.get((name, tuple(sorted(labels.items()))), 0.0)
+
+
+def _child_task(fail: bool) -> None:
+    with metrics.stage_timer("score") as t:
+        metrics.observer("op", "score", {"op": "video_aesthetics_filter", "seconds": 0.02})
+        metrics.observer("read", "score", {"bytes": 1000})
+        if fail:
+            raise RuntimeError("storage unreachable")
+        metrics.record_listener("rejected", rejected())
+        t.outputs(2)
+
+
+def _run_child(fail: bool) -> None:
+    try:
+        _child_task(fail)
+    except RuntimeError:
+        pass
+
+
+def test_pool_children_add_up_on_one_endpoint(started, tmp_path):
+    stale = tmp_path / "metrics" / "counter_4242.db"
+    stale.parent.mkdir()
+    stale.write_bytes(b"left over from a crashed worker")
+    server = started()
+    assert not stale.exists()
+
+    children = [FORK.Process(target=_run_child, args=(i == 3,)) for i in range(4)]
+    for c in children:
+        c.start()
+    for c in children:
+        c.join(30)
+        assert c.exitcode == 0
+    metrics.record_listener("accepted", {"clip": {"id": CLIP_ID, "source": SOURCE}})
+    metrics.observer("captioned", "caption", {"model": "Qwen/Qwen2-VL-2B-Instruct", "prompt_tokens": 300,
+                                              "completion_tokens": 40, "cost_usd": 0.002, "clip": object()})
+
+    s = scrape(server)
+    assert value(s, "vidsift_stage_tasks_total", stage="score", outcome="ok") == 3
+    assert value(s, "vidsift_stage_tasks_total", stage="score", outcome="error") == 1
+    assert value(s, "vidsift_stage_outputs_total", stage="score") == 6
+    assert value(s, "vidsift_stage_duration_seconds_count", stage="score") == 4
+    assert value(s, "vidsift_op_duration_seconds_count", stage="score", op="video_aesthetics_filter") == 4
+    assert value(s, "vidsift_read_bytes_total", stage="score") == 4000
+    assert value(s, "vidsift_clips_total", stage="score", outcome="rejected", op="video_aesthetics_filter",
+                 reason="aesthetics_score_below_min") == 3
+    # accepted records are written after the last stage
+    assert value(s, "vidsift_clips_total", stage=STAGES[-1], outcome="accepted", op="none", reason="none") == 1
+    assert value(s, "vidsift_caption_tokens_total", model="Qwen/Qwen2-VL-2B-Instruct", kind="prompt") == 300
+    assert value(s, "vidsift_caption_cost_usd_total", model="Qwen/Qwen2-VL-2B-Instruct") == pytest.approx(0.002)
+    assert value(s, "vidsift_tasks_in_progress", stage="score") == 0
+    assert value(s, "vidsift_worker_info", stage="score", version=metrics.__version__) == 1
+    # bounded labels: no clip id, no URI, and no per-process label from the multiprocess files
+    for name, labels in s:
+        assert name.startswith("vidsift_"), name
+        for key, label in labels:
+            assert key != "pid" and CLIP_ID not in label and "://" not in label, (name, labels)
+
+
+def _hold_task(ready, release) -> None:
+    # Plain files, not multiprocessing.Event: a sibling killed while waiting on an Event's
+    # condition would leave it unusable.
+    with metrics.stage_timer("score"):
+        ready.touch()
+        while not release.exists():
+            time.sleep(0.05)
+
+
+def test_in_progress_counts_live_children_only(started, tmp_path):
+    server = started()
+    release = tmp_path / "release"
+    held = []
+    for i in range(2):
+        ready = tmp_path / f"ready{i}"
+        held.append(FORK.Process(target=_hold_task, args=(ready, release)))
+        held[-1].start()
+        wait_for(ready.exists, 30, f"child {i} to start its task")
+    assert value(scrape(server), "vidsift_tasks_in_progress", stage="score") == 2
+
+    # A child killed mid-task (hard time limit, OOM killer) runs no hook: it must stop counting.
+    os.kill(held[0].pid, signal.SIGKILL)
+    held[0].join(10)
+    wait_for(lambda: value(scrape(server), "vidsift_tasks_in_progress", stage="score") == 1, 10,
+             "the killed child's task to leave the in-progress gauge")
+    release.touch()
+    held[1].join(30)
+    assert held[1].exitcode == 0
+    assert value(scrape(server), "vidsift_tasks_in_progress", stage="score") == 0
+
+
+def test_embedded_run_serves_every_stage_and_restarts_from_zero(started, tmp_path):
+    first = started()
+    with metrics.stage_timer("score"):
+        pass
+    assert value(scrape(first), "vidsift_stage_tasks_total", stage="score", outcome="ok") == 1
+    first.stop()
+
+    run = started("run", directory=tmp_path / "metrics")  # the same directory, cleaned again
+    s = scrape(run)
+    assert {dict(labels)["stage"] for name, labels in s if name == "vidsift_worker_info"} == set(STAGES)
+    assert value(s, "vidsift_stage_tasks_total", stage="score", outcome="ok") == 0
+
+
+def test_off_without_a_port(monkeypatch):
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    assert metrics.start_worker_metrics("split", 0) is None
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+    # the hooks stay harmless no-ops, so transports can wire them unconditionally
+    with metrics.stage_timer("split") as t:
+        metrics.observer("op", "split", {"op": "x", "seconds": 1.0})
+        metrics.record_listener("rejected", rejected())
+        t.outputs(3)
+    with pytest.raises(ValueError, match="unknown stage"):
+        metrics.start_worker_metrics("transcode", 9100)
+
+
+def test_worker_metrics_cost_little(started):
+    """The hooks run per clip: they must stay far below any op's cost."""
+    started()
+    t0 = time.perf_counter()
+    for _ in range(2000):
+        with metrics.stage_timer("score") as t:
+            metrics.record_listener("rejected", rejected())
+            t.outputs(1)
+    per_task = (time.perf_counter() - t0) / 2000
+    assert per_task < 0.002, f"{per_task * 1e6:.0f} µs per task"
