@@ -173,3 +173,15 @@ def test_a_changed_op_whose_stats_no_clip_has_is_an_error(job):
     with pytest.raises(RethresholdError, match="video_motion_score_filter: no clip"):
         rethreshold(recipe(), recipe(mmin=0.1), [], carphone_only)
     assert rethreshold(recipe(), recipe(rmin=100), [], carphone_only).counts[RECOMPUTE] == len(carphone_only)
+
+
+def test_a_loosened_op_adds_nothing_when_another_still_rejects(job):
+    accepted, rejected = job
+    # Resolution 400 rejects all of video3 (362x640), the only source with motion between 0.1 and 0.25.
+    result = rethreshold(recipe(), recipe(mmin=0.1, rmin=400), accepted, rejected)
+    lines = accepted + rejected
+    assert ids(result.accepted) == by_hand(lines, mmin=0.1, rmin=400)
+    motion, res = result.counts["changes"]["video_motion_score_filter"], result.counts["changes"]["video_resolution_filter"]
+    assert motion == {"params": {"min_score": [0.25, 0.1]}, "adds": 0, "removes": 0, RECOMPUTE: 0}
+    narrow = [l for l in accepted if min(l["__dj__stats__"]["video_width"], l["__dj__stats__"]["video_height"]) < 400]
+    assert narrow and res["removes"] == len(narrow) == result.counts["removed"]

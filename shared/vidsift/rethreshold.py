@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any, Iterable
 
 from .ops.base import STAGES, Filter, FilterParams
+from .jobs import sort_key
 from .recipe import OpSpec, Recipe
 
 # Parameters every filter has that never change a stat: data-juicer scheduling hints, the data keys,
@@ -156,14 +157,17 @@ def plan(stored: Recipe, new: Recipe, lines: list[dict]) -> list[Change]:
     return changes
 
 
-def _first_rejection(filters: list[OpSpec], ops: dict[str, Filter], stats: dict):
-    """(rejecting decision, filters lacking stats): a computed rejection is final whatever is missing."""
+def _first_rejection(filters: list[OpSpec], ops: dict, stats: dict):
+    """(op, decision) of the first computed rejection, else None; and the filters lacking stats before it.
+
+    A computed rejection is final whatever else is missing: all filters must keep a clip.
+    """
     missing = []
     for spec in filters:
         if not has_stats(spec, stats):
             missing.append(spec)
             continue
-        d = ops[spec.name, spec.index].decide(stats)
+        d = ops[spec.index].decide(stats)
         if not d.keep:
             return (spec, d), missing
     return None, missing
@@ -173,70 +177,73 @@ def _strip(line: dict) -> dict:
     return {k: v for k, v in line.items() if k not in REJECTION_KEYS}
 
 
+def _judge(line: dict, was_accepted: bool, new: Recipe, filters: list[OpSpec], ops: dict) -> tuple[str, dict]:
+    """(status, output line) of one clip under the new recipe: accepted, rejected or needs recompute."""
+    stats = line["__dj__stats__"]
+    rejection, missing = _first_rejection(filters, ops, stats)
+    if rejection is not None:
+        spec, d = rejection
+        if not was_accepted and line.get("op") == spec.name and line.get("reason") == d.reason:
+            return "rejected", line  # the stored decision stands
+        return "rejected", {**_strip(line), "stage": spec.stage, "op": spec.name, "reason": d.reason}
+    if not was_accepted:
+        # Its stages ended at the rejection: every later mapper (resize, caption) never ran on it.
+        after = STAGES[STAGES.index(line["stage"]) + 1:]
+        missing += [s for s in new.ops if s.stage in after and not _is_filter(s)]
+    if missing:
+        names = ", ".join(s.name for s in missing)
+        return RECOMPUTE, {**_strip(line), "stage": missing[0].stage, "op": missing[0].name, "error_type": RECOMPUTE,
+                           "reason": f"needs recompute: the new thresholds accept it, but it never went through {names}"}
+    return "accepted", line if was_accepted else _strip(line)
+
+
 def rethreshold(stored: Recipe, new: Recipe, accepted: list[dict], rejected: list[dict],
                 recompute_hint: str = "") -> Result:
     """Re-decide every clip that reached a filter; failed inputs and failed clips pass through as stored."""
-    lines = accepted + rejected
-    changes = plan(stored, new, lines)
+    changes = plan(stored, new, accepted + rejected)
     filters = [s for s in new.ops if _is_filter(s)]
-    ops = {(s.name, s.index): s.cls(s.params) for s in filters}
-    old_filters = {s.name for s in stored.ops if _is_filter(s)}
+    ops = {s.index: s.cls(s.params) for s in filters}
     old_ops = {c.key: c.old.cls(c.old.params) for c in changes}
-    out_acc, out_rej = [], []
+    old_filters = {s.name for s in stored.ops if _is_filter(s)}
+    out = {"accepted": [], "rejected": [], RECOMPUTE: []}
     per_op = {c.key: Counter() for c in changes}
-    totals = Counter()
+    moved = Counter()
 
     for line, was_accepted in [(l, True) for l in accepted] + [(l, False) for l in rejected]:
         # Failed inputs, infrastructure failures and non-filter rejections hold no decision to redo.
         if "clip" not in line or (not was_accepted and (line.get("error_type") or line.get("op") not in old_filters)):
-            out_rej.append(line)
+            out["rejected"].append(line)
             continue
+        status, out_line = _judge(line, was_accepted, new, filters, ops)
+        out[status].append(out_line)
+        moved["added" if not was_accepted and status == "accepted" else
+              "removed" if was_accepted and status != "accepted" else "same"] += 1
         stats = line["__dj__stats__"]
-        rejection, missing = _first_rejection(filters, ops, stats)
-        if rejection is None and not was_accepted:
-            # Skipped after its rejection: every later mapper stage (resize, caption) it never went through.
-            after = STAGES[STAGES.index(line["stage"]) + 1:]
-            missing += [s for s in new.ops if not _is_filter(s) and s.stage in after]
-        if rejection is not None:
-            spec, d = rejection
-            status = "rejected"
-            out_rej.append(line if not was_accepted and line.get("op") == spec.name and line.get("reason") == d.reason
-                           else {**_strip(line), "stage": spec.stage, "op": spec.name, "reason": d.reason})
-        elif missing:
-            status = RECOMPUTE
-            names = ", ".join(s.name for s in missing)
-            out_rej.append({**_strip(line), "stage": missing[0].stage, "op": missing[0].name, "error_type": RECOMPUTE,
-                            "reason": f"needs recompute: the new thresholds accept it, but it never went through {names}"})
-        else:
-            status = "accepted"
-            out_acc.append(line if was_accepted else _strip(line))
-        was = "accepted" if was_accepted else "rejected"
-        totals[f"{was}->{status}"] += 1
         for c in changes:
+            # An op's own count: clips it decides differently on whose fate changed (overlapping across ops).
             old_keep = old_ops[c.key].decide(stats).keep if has_stats(c.old, stats) else None
-            new_keep = True if c.new is None else (ops[c.new.name, c.new.index].decide(stats).keep
-                                                  if has_stats(c.new, stats) else None)
-            if was_accepted and status != "accepted" and new_keep is False:
+            new_keep = c.new is None or (ops[c.new.index].decide(stats).keep if has_stats(c.new, stats) else None)
+            if was_accepted and status == "rejected" and new_keep is False:
                 per_op[c.key]["removes"] += 1
-            elif not was_accepted and old_keep is False and new_keep:
+            elif not was_accepted and old_keep is False and new_keep and status != "rejected":
                 per_op[c.key]["adds" if status == "accepted" else RECOMPUTE] += 1
 
-    recompute = [l for l in out_rej if l.get("error_type") == RECOMPUTE]
+    recompute = out[RECOMPUTE]
     counts = {
         "stored_recipe_id": stored.id,
         "recipe_id": new.id,
         "changes": {c.key: {"params": {p: list(v) for p, v in c.params.items()} if c.new else "removed",
-                            "adds": per_op[c.key]["adds"], "removes": per_op[c.key]["removes"],
-                            RECOMPUTE: per_op[c.key][RECOMPUTE]} for c in changes},
+                            **{k: per_op[c.key][k] for k in ("adds", "removes", RECOMPUTE)}} for c in changes},
         "accepted_before": len(accepted),
-        "accepted_after": len(out_acc),
-        "added": totals["rejected->accepted"],
-        "removed": totals["accepted->rejected"] + totals[f"accepted->{RECOMPUTE}"],
+        "accepted_after": len(out["accepted"]),
+        "added": moved["added"],
+        "removed": moved["removed"],
         RECOMPUTE: len(recompute),
         "recompute_sources": sorted({l["clip"]["source"] for l in recompute}),
         **({"recompute_hint": recompute_hint} if recompute and recompute_hint else {}),
     }
-    return Result(out_acc, out_rej, changes, counts)
+    rejected_out = sorted(out["rejected"] + recompute, key=sort_key)
+    return Result(sorted(out["accepted"], key=sort_key), rejected_out, changes, counts)
 
 
 def report_lines(result: Result) -> list[str]:
