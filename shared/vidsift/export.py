@@ -57,8 +57,19 @@ def summarize(accepted: list[dict], rejected: list[dict], extra: dict[str, Any] 
         "rejected_by_stage_op": {s: dict(c) for s, c in sorted(by_op.items())},
         "rejection_reasons": {op: dict(c.most_common(20)) for op, c in sorted(reasons.items())},
         "accepted_seconds": round(sum(l["__dj__stats__"].get("video_duration", 0) for l in accepted), 3),
+        **_caption_totals(accepted + rejected),
         **(extra or {}),
     }
+
+
+def _caption_totals(lines: list[dict]) -> dict:
+    """Caption tokens and cost (refused captions were paid for too), when a captioner ran."""
+    try:
+        from vidsift_captioner.accounting import caption_totals
+    except ImportError:
+        return {}
+    totals = caption_totals(lines)
+    return {"captions": totals} if totals.get("clips") else {}
 
 
 def write_jsonl(path: Path, lines: Iterable[dict]) -> None:

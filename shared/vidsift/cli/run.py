@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
+from vidsift_captioner.cli import caption_options, with_captioner
 
 from . import settings_from
 
@@ -19,8 +19,9 @@ from . import settings_from
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Parallel source processes.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in OUT (finished clips are skipped).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@caption_options
 @click.pass_context
-def run(ctx, inputs, out, recipe, workers, resume, no_progress):
+def run(ctx, inputs, out, recipe, workers, resume, no_progress, **caption):
     """Split, filter, resize and caption INPUTS (files, directories, URIs or @list.txt) into OUT.
 
     Writes OUT/manifest.jsonl (accepted clips), OUT/rejected.jsonl (rejected clips and failed
@@ -32,7 +33,7 @@ def run(ctx, inputs, out, recipe, workers, resume, no_progress):
 
     settings = settings_from(ctx)
     try:
-        rec = load_recipe(recipe)
+        rec = with_captioner(load_recipe(recipe), **caption)
     except RecipeError as exc:
         raise click.UsageError(f"recipe: {exc}") from None
     uris = expand_inputs(list(inputs))
@@ -41,7 +42,7 @@ def run(ctx, inputs, out, recipe, workers, resume, no_progress):
     click.echo(f"vidsift run: {len(uris)} input(s), recipe {rec.id} ({', '.join(s.name for s in rec.ops)})", err=True)
     try:
         summary = run_embedded(uris, Path(out), rec, settings, workers=workers, resume=resume,
-                               progress=not no_progress and sys.stderr.isatty() or not no_progress)
+                               progress=not no_progress)
     except RunError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps({k: summary[k] for k in ("accepted_clips", "rejected_clips", "failed_inputs")}), err=True)
