@@ -10,4 +10,5 @@ if [[ ! -d $inputs ]]; then
   inputs=out/generated-sample
   .venv/bin/vidsift sample "$inputs"
 fi
-exec .venv/bin/vidsift run "$inputs" --out "$out" "$@"
+# Two processes by default: decoding and optical flow are mostly single-threaded per source.
+exec .venv/bin/vidsift run "$inputs" --out "$out" --workers "${WORKERS:-2}" "$@"
