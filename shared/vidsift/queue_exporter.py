@@ -16,13 +16,14 @@ import argparse
 import time
 from dataclasses import dataclass
 from typing import Iterable
-from urllib.parse import quote, urlparse
+from urllib.parse import quote, unquote, urlparse
 
 from .pipeline import QUEUES
 
 # Written once here; the alert rules match the same shape (vidsift.<stage>.dlq).
 DLQ_SUFFIX = ".dlq"
 DEFAULT_EXPORTER_PORT = 9419
+MANAGEMENT_PORT = 15672  # RabbitMQ's management plugin
 HTTP_TIMEOUT_S = 5.0
 
 
@@ -32,6 +33,15 @@ def dead_letter_queue(stage: str) -> str:
 
 def watched_queues() -> list[str]:
     return [q for stage in QUEUES for q in (QUEUES[stage], dead_letter_queue(stage))]
+
+
+def management_url_for(broker_url: str) -> str:
+    """The management API on the broker's host (its default port, the broker's credentials)."""
+    from kombu import Connection
+
+    conn = Connection(broker_url)
+    userinfo = f"{quote(conn.userid, safe='')}:{quote(conn.password or '', safe='')}@" if conn.userid else ""
+    return f"{'https' if conn.ssl else 'http'}://{userinfo}{conn.hostname}:{MANAGEMENT_PORT}"
 
 
 @dataclass(frozen=True)
@@ -61,7 +71,7 @@ class QueueReader:
         import requests
 
         url = urlparse(self.management_url)
-        auth = (url.username, url.password) if url.username else None
+        auth = (unquote(url.username), unquote(url.password or "")) if url.username else None
         base = url._replace(netloc=url.hostname + (f":{url.port}" if url.port else "")).geturl()
         resp = requests.get(
             f"{base}/api/queues/{quote(self.vhost, safe='')}",

@@ -16,6 +16,7 @@ COMMANDS = {
     "worker": "vidsift.cli.worker:worker",
     "submit": "vidsift.cli.submit:submit",
     "export": "vidsift.cli.export:export",
+    "status": "vidsift.cli.status:status",
     "sample": "vidsift.cli.sample:sample",
     "analyze": "vidsift.cli.analyze:analyze",
     "dlq": "vidsift.cli.dlq:dlq",
