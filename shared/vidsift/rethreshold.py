@@ -21,8 +21,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Iterable
 
-from .ops.base import STAGES, Filter, FilterParams
 from .jobs import sort_key
+from .ops.base import STAGES, Filter, FilterParams
 from .recipe import OpSpec, Recipe
 
 # Parameters every filter has that never change a stat: data-juicer scheduling hints, the data keys,
@@ -90,7 +90,7 @@ class _Reads:
 
 
 def decision_params(spec: OpSpec, samples: Iterable[dict]) -> set[str]:
-    """The parameters ``decide`` reads: the only ones a change of which leaves the stats valid.
+    """The parameters ``decide`` reads; changing any other one may change the stats themselves.
 
     Read off ``decide`` itself rather than listed per filter, so a new filter needs no entry here.
     A filter that skips reading a threshold on some path only makes this stricter (a refused
@@ -142,7 +142,7 @@ def plan(stored: Recipe, new: Recipe, lines: list[dict]) -> list[Change]:
         diff = {p: v for p, v in diff.items() if p not in NEUTRAL_PARAMS}
         if not diff:
             continue
-        samples = [{}] + [next((s for s in stats if has_stats(old, s)), {})]
+        samples = [{}, next((s for s in stats if has_stats(old, s)), {})]  # a missing stat, a real one
         thresholds = decision_params(old, samples) | decision_params(spec, samples)
         computed = [p for p in diff if p not in thresholds]
         if computed:
@@ -256,8 +256,8 @@ def report_lines(result: Result) -> list[str]:
         n = c["changes"][ch.key]
         more = f" ({n[RECOMPUTE]} more need recompute)" if n[RECOMPUTE] else ""
         out.append(f"{ch.describe()}: +{n['adds']} -{n['removes']} clips{more}")
-    out.append(f"manifest: {c['accepted_before']} -> {c['accepted_after']} clips "
-               f"(+{c['added']} -{c['removed']}); an op's counts overlap when a clip crosses several thresholds")
+    overlap = "; a clip crossing several changed thresholds counts under each" if len(result.changes) > 1 else ""
+    out.append(f"manifest: {c['accepted_before']} -> {c['accepted_after']} clips (+{c['added']} -{c['removed']}){overlap}")
     if c[RECOMPUTE]:
         out.append(f"{c[RECOMPUTE]} clip(s) need recompute (kept out of the manifest, listed in the rejected file "
                    f"with error_type {RECOMPUTE!r}) from {len(c['recompute_sources'])} source(s)"
