@@ -11,4 +11,5 @@ if [[ ! -d $inputs ]]; then
   .venv/bin/vidsift sample "$inputs"
 fi
 # Two processes by default: decoding and optical flow are mostly single-threaded per source.
-exec .venv/bin/vidsift run "$inputs" --out "$out" --workers "${WORKERS:-2}" "$@"
+# --resume makes the command safe to run again (finished clips are skipped).
+exec .venv/bin/vidsift run "$inputs" --out "$out" --workers "${WORKERS:-2}" --resume "$@"
