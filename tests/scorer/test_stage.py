@@ -6,6 +6,7 @@ import pytest
 
 from tests.scorer.conftest import records
 from vidsift.frames import load_frames
+from vidsift.recipe import load_recipe
 from vidsift_scorer import stage
 from vidsift_scorer.ops.frame_filter import reduce
 
@@ -112,8 +113,23 @@ def test_concurrent_clips_share_forward_passes(tiny_models, make_clip, context, 
 
 
 def test_prepare_fails_at_start_for_a_missing_model(tmp_path):
-    from vidsift.recipe import load_recipe
     from vidsift_scorer.backends import ModelLoadError
 
     with pytest.raises(ModelLoadError, match="no-model"):
         stage.prepare(load_recipe(f"- video_nsfw_filter: {{hf_nsfw_model: '{tmp_path / 'no-model'}'}}"))
+
+
+def test_preflight_checks_labels_without_loading_weights(tiny_models, monkeypatch):
+    from vidsift_scorer.backends import ModelLoadError
+
+    ok = f"- video_nsfw_filter: {{hf_nsfw_model: '{tiny_models['nsfw']}'}}"
+    stage.check_models(load_recipe(ok))
+    bad = tiny_models["no_label"].parent / "bad-recipe.yaml"
+    bad.write_text(f"- video_nsfw_filter: {{hf_nsfw_model: '{tiny_models['no_label']}'}}\n")
+    monkeypatch.setenv("VIDSIFT_SCORER_RECIPE", str(bad))
+    with pytest.raises(ModelLoadError, match=r"\['cat', 'dog'\]"):
+        stage.check_models(load_recipe(bad))
+    with pytest.raises(SystemExit, match=r"\['cat', 'dog'\]"):  # at worker start: message, exit 1
+        stage.preflight()
+    monkeypatch.delenv("VIDSIFT_SCORER_RECIPE")
+    stage.preflight()  # unset: nothing to check

@@ -23,7 +23,7 @@ from vidsift.recipe import Recipe
 from vidsift.refs import ClipRef
 from vidsift.storage import NotFound
 
-from .backends import get_backend
+from .backends import ModelLoadError, backend_class, get_backend
 from .batching import MicroBatcher
 from .ops.frame_filter import FrameScoreFilter
 from .settings import ScorerSettings, scorer_settings
@@ -58,9 +58,32 @@ def batcher_for(op: FrameScoreFilter, settings: ScorerSettings | None = None) ->
 
 
 def prepare(recipe: Recipe) -> None:
-    """Load every score model now (call at worker start): a missing model fails there, loudly."""
+    """Load every score model of ``recipe`` now, in this process (a worker child, after any fork)."""
     for op in recipe.build("score"):
         batcher_for(op)
+
+
+def check_models(recipe: Recipe) -> None:
+    """Raise ModelLoadError now if a score model of ``recipe`` cannot be loaded (config, label,
+    processor); loads no weights onto a GPU, so a worker's parent process can call it before forking."""
+    for op in recipe.build("score"):
+        kind, options = op.backend_spec()
+        backend_class(kind)(**options).check()
+
+
+def preflight(recipe_source: str | None = None) -> None:
+    """Worker start: check the models of ``VIDSIFT_SCORER_RECIPE`` (a profile name or recipe file,
+    e.g. the one the Helm chart submits jobs with). Unset: nothing to check; models load on first use."""
+    import os
+
+    from vidsift.recipe import load_recipe
+
+    source = recipe_source or os.environ.get("VIDSIFT_SCORER_RECIPE")
+    if source:
+        try:
+            check_models(load_recipe(source))
+        except ModelLoadError as exc:  # the message is the whole story: no traceback at start
+            raise SystemExit(f"vidsift scorer: {exc}") from exc
 
 
 class _BadFrames(Exception):

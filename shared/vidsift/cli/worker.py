@@ -21,6 +21,10 @@ def worker(ctx, stage, concurrency, pool, loglevel):
     from ..transport import declare_topology, make_app
 
     settings = settings_from(ctx)
+    if stage == "score":  # a model that cannot load fails here, at start (VIDSIFT_SCORER_RECIPE)
+        from vidsift_scorer.stage import preflight
+
+        preflight()
     app = make_app(settings)
     declare_topology(app)
     app.worker_main([

@@ -36,9 +36,19 @@ class FrameScorer(ABC):
     @abstractmethod
     def load(self) -> None: ...
 
+    def check(self) -> None:
+        """Fail now, with ModelLoadError, if ``load`` would fail. Touches no GPU (safe in a parent
+        process before fork); backends whose load is cheap and CPU-only just load."""
+        self.load()
+
     @abstractmethod
     def score(self, frames: Sequence[np.ndarray]) -> np.ndarray:
         """Frames (H, W, 3) RGB uint8, any sizes -> float array, one score per frame."""
+
+
+def backend_class(kind: str) -> type[FrameScorer]:
+    module, _, cls = BACKENDS[kind].partition(":")
+    return getattr(importlib.import_module(module), cls)
 
 
 _INSTANCES: dict[tuple, FrameScorer] = {}
@@ -51,8 +61,7 @@ def get_backend(kind: str, **options) -> FrameScorer:
     with _LOCK:
         inst = _INSTANCES.get(key)
         if inst is None:
-            module, _, cls = BACKENDS[kind].partition(":")
-            inst = getattr(importlib.import_module(module), cls)(**options)
+            inst = backend_class(kind)(**options)
             inst.load()
             _INSTANCES[key] = inst
     return inst

@@ -69,6 +69,13 @@ class ClipAesthetics(FrameScorer):
         self.transform = ImageTransform(processor, self.device, dtype)
         self._torch = torch
 
+    def check(self) -> None:
+        from transformers import AutoImageProcessor, CLIPVisionConfig
+
+        o = self.options
+        load_pretrained(CLIPVisionConfig, o["model"], o.get("revision"), "aesthetics predictor config")
+        load_pretrained(AutoImageProcessor, o["model"], o.get("revision"), "aesthetics image processor")
+
     def score(self, frames: Sequence[np.ndarray]) -> np.ndarray:
         with self._torch.inference_mode():
             raw = self.model(self.transform(frames))

@@ -46,6 +46,16 @@ class HFClassifier(FrameScorer):
         self.transform = ImageTransform(processor, self.device, dtype)
         self._torch = torch
 
+    def check(self) -> None:
+        from transformers import AutoConfig, AutoImageProcessor
+
+        o = self.options
+        trust = bool(o.get("trust_remote_code", False))
+        config = load_pretrained(AutoConfig, o["model"], o.get("revision"), "image classifier config",
+                                 trust_remote_code=trust)
+        label_index(config.id2label, o["label"], o["model"])
+        load_pretrained(AutoImageProcessor, o["model"], o.get("revision"), "image processor", trust_remote_code=trust)
+
     def score(self, frames: Sequence[np.ndarray]) -> np.ndarray:
         with self._torch.inference_mode():
             logits = self.model(pixel_values=self.transform(frames)).logits

@@ -32,6 +32,9 @@ def pick_dtype(dtype: str, device: str):
 
 
 def how_to_provide(model: str, revision: str | None) -> str:
+    if model.startswith((os.sep, ".", "~")) or os.path.isdir(model):
+        return (f"Expected a model directory at {model} (a save_pretrained output or a hub snapshot: "
+                "config.json, the weights and preprocessor_config.json).")
     rev = f" --revision {revision}" if revision else ""
     return (
         f"Provide it as a local directory (set the op's model parameter to the path), or pre-fetch it "
