@@ -1,7 +1,7 @@
 """Benchmark the scorer's three HF models: images/s per model and batch size, against data-juicer's way
 of calling them, in the same run.
 
-    .venv/bin/python bench/score.py [--batch-sizes 1,8] [--seconds 5] [--models aesthetics,nsfw,watermark]
+    .venv/bin/python bench/score.py [--batch-sizes 1,8] [--seconds 4] [--models aesthetics,nsfw,watermark]
 
 Models are random-initialised at the real sizes (CLIP ViT-L/14 + LAION head for aesthetics; ViT-B/16
 classifiers for NSFW and watermark), saved and loaded through the scorer's backends, so the numbers
@@ -160,11 +160,11 @@ def main() -> None:
                 rows.append((name, b, ips, base))
     print(f"\n{'model':<11} {'batch':>5} {'images/s':>10} {'baseline/s':>11} {'ratio':>7}")
     for name, b, ips, base in rows:
-        print(f"{name:<11} {b:>5} {ips:>10.1f} {base:>11.1f} {ips / base:>6.2f}x")
+        print(f"{name:<11} {b:>5} {ips:>10.3g} {base:>11.3g} {ips / base:>6.2f}x")
     clips = 1 / sum(1 / best[n] for n in names)
     base_clips = 1 / sum(1 / max(r[3] for r in rows if r[0] == n) for n in names)
-    print(f"\nall {len(names)} models, one frame per clip: {clips:.1f} clips/s at the best batch size "
-          f"(baseline {base_clips:.1f}, {clips / base_clips:.2f}x); H100 target >= {TARGET_CLIPS_PER_S}"
+    print(f"\nall {len(names)} models, one frame per clip: {clips:.3g} clips/s at the best batch size "
+          f"(baseline {base_clips:.3g}, {clips / base_clips:.2f}x); H100 target >= {TARGET_CLIPS_PER_S}"
           + ("" if gpu else " (not measurable here: CPU)"))
 
 
