@@ -22,8 +22,8 @@ process:
   - video_validity_filter: {}
   - video_duration_filter: {min_duration: 1, max_duration: 3}
   - video_resolution_filter: {min_width: 256, max_width: 1800, min_height: 256, max_height: 1800}
-  # Only here so the splitter stores the frames a scorer would read (key frames + 3 uniform).
-  - video_nsfw_filter: {backend: open_nsfw, frame_sampling_method: uniform, frame_num: 3}
+  # Only here so the splitter stores the frames a scorer would read (the op is not run).
+  - video_nsfw_filter: {backend: open_nsfw, frame_sampling_method: SAMPLING, frame_num: 3}
 """
 
 SPLIT = """
@@ -47,14 +47,20 @@ def main(paths: list[Path]) -> None:
     rows = []
     for path in paths:
         with tempfile.TemporaryDirectory() as tmp:
-            recipe = Path(tmp, "recipe.yaml")
-            recipe.write_text(RECIPE)
+            recipes = {}
+            for sampling in ("all_keyframes", "uniform"):
+                recipes[sampling] = Path(tmp, f"{sampling}.yaml")
+                recipes[sampling].write_text(RECIPE.replace("SAMPLING", sampling))
             runs = {
                 "bare decode (ffmpeg -f null)": ["ffmpeg", "-v", "error", "-i", str(path), "-f", "null", "-"],
                 "PySceneDetect detect-content": [scenedetect, "-q", "-i", str(path), "-o", tmp, "detect-content"],
                 "PySceneDetect detect + split-video": [scenedetect, "-q", "-i", str(path), "-o", tmp,
                                                        "detect-content", "split-video"],
-                "vidsift split": python_cmd(SPLIT) + [str(recipe), str(Path(tmp, "store")), str(path)],
+                # Key frames only (the reference scheme's scorer sampling): no per-frame work beyond detection.
+                "vidsift split, key-frame samples": python_cmd(SPLIT) + [str(recipes["all_keyframes"]), str(Path(tmp, "store")), str(path)],
+                # Uniform samples depend on the clip's final length, so every frame of the open
+                # clip is kept small until it closes (a resize per frame).
+                "vidsift split, key + uniform samples": python_cmd(SPLIT) + [str(recipes["uniform"]), str(Path(tmp, "store")), str(path)],
             }
             results = {}
             for name, cmd in runs.items():
