@@ -28,8 +28,10 @@ def rejected(op="video_aesthetics_filter", reason="aesthetics_score 0.31 < min 0
 
 @pytest.mark.parametrize("status, line, outcome, reason", [
     ("accepted", {"clip": {"id": CLIP_ID}}, "accepted", "none"),
-    ("rejected", rejected(), "rejected", "aesthetics_score_below_min"),
-    ("rejected", rejected(reason="video_motion_score 12 > max 10"), "rejected", "video_motion_score_above_max"),
+    ("rejected", rejected(), "rejected", "aesthetics_score_too_low"),
+    ("rejected", rejected(reason="video_motion_score 12 > max 10"), "rejected", "video_motion_score_too_high"),
+    ("rejected", rejected(reason="video_watermark_prob 1 >= prob_threshold 0.6"), "rejected",
+     "video_watermark_prob_too_high"),
     ("rejected", rejected(reason="video_motion_score could not be computed"), "rejected",
      "video_motion_score_missing"),
     ("rejected", rejected(reason=f"caption for {CLIP_ID} at {SOURCE} was empty"), "rejected", "other"),
@@ -118,7 +120,7 @@ def test_pool_children_add_up_on_one_endpoint(started, tmp_path):
     assert value(s, "vidsift_op_duration_seconds_count", stage="score", op="video_aesthetics_filter") == 4
     assert value(s, "vidsift_read_bytes_total", stage="score") == 4000
     assert value(s, "vidsift_clips_total", stage="score", outcome="rejected", op="video_aesthetics_filter",
-                 reason="aesthetics_score_below_min") == 3
+                 reason="aesthetics_score_too_low") == 3
     # accepted records are written after the last stage
     assert value(s, "vidsift_clips_total", stage=STAGES[-1], outcome="accepted", op="none", reason="none") == 1
     assert value(s, "vidsift_caption_tokens_total", model="Qwen/Qwen2-VL-2B-Instruct", kind="prompt") == 300

@@ -49,8 +49,10 @@ OP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 3
 MODEL_LOAD_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
 _LABEL = re.compile(r"[^a-z0-9_]+")
-# range_reason() in ops/base.py: "<stat> <v> < min <lo>", "<stat> <v> > max <hi>", "<stat> could not ..."
-_RANGE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*) (?:\S+ ([<>]) (?:min|max)\b|could not be computed)")
+# Filters word their reasons "<stat> <value> <comparison> <bound>" (range_reason() in ops/base.py:
+# "video_width 1920 > max 1800"; the scorer: "video_watermark_prob 0.9 >= prob_threshold 0.6") or
+# "<stat> could not be computed". The class keeps the stat and the direction, drops the numbers.
+_RANGE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*) (?:\S+ ([<>])=? |could not be computed)")
 _MAX_LABEL = 48
 
 
@@ -73,7 +75,7 @@ def reason_class(line: dict) -> str:
     m = _RANGE.match(line.get("reason") or "")
     if not m:
         return "other" if line.get("reason") else "none"
-    direction = {"<": "below_min", ">": "above_max", None: "missing"}[m.group(2)]
+    direction = {"<": "too_low", ">": "too_high", None: "missing"}[m.group(2)]
     return _label(f"{m.group(1)}_{direction}")
 
 

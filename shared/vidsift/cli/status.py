@@ -47,7 +47,11 @@ class JobStatus:
     queue_note: str = ""
 
     def to_json(self) -> dict:
-        return asdict(self)
+        doc = asdict(self)
+        # asdict() rebuilds a Counter from (key, value) pairs, counting the pairs: use the originals.
+        for out, st in zip(doc["stages"], self.stages):
+            out.update(rejected=dict(st.rejected), failed=dict(st.failed))
+        return doc
 
 
 def job_status(job: str, source_docs: list[dict], records: list[dict], depths: dict | None) -> JobStatus:
