@@ -27,6 +27,9 @@ def worker(ctx, stage, concurrency, pool, loglevel):
         preflight()
     app = make_app(settings)
     declare_topology(app)
+    from ..metrics import start_worker_metrics
+
+    start_worker_metrics(stage, settings.metrics_port)  # before the pool forks: children inherit it
     app.worker_main([
         "worker", "-Q", QUEUES[stage], "-n", f"{stage}@%h", "-c", str(concurrency), "-P", pool,
         "--prefetch-multiplier=1", f"--loglevel={loglevel}", "--without-gossip", "--without-mingle",
