@@ -13,17 +13,10 @@ from vidsift.pipeline import StageContext
 from vidsift.recipe import load_recipe
 from vidsift.refs import SourceRef
 from vidsift.storage import FileStorage, canonical_uri
+from tests.recipes import CPU_SPLIT
 from vidsift_splitter.stage import split_source
 
-RECIPE = """
-process:
-  - video_split_by_scene_mapper: {threshold: 27.0, min_scene_len: 10}
-  - video_split_by_duration_mapper: {split_duration: 3, min_last_split_duration: 1}
-  - video_validity_filter: {}
-  - video_duration_filter: {min_duration: 1, max_duration: 3}
-  - video_resolution_filter: {min_width: 256, min_height: 256}
-  - video_motion_score_filter: {min_score: 0.25, max_size: 160}
-  # A later op asking for frames: the splitter stores what it will read (uniform 3 + key frames).
+RECIPE = CPU_SPLIT + """  # A later op asking for frames: the splitter stores what it will read (uniform 3 + key frames).
   - video_nsfw_filter: {backend: open_nsfw, frame_sampling_method: uniform, frame_num: 3}
 """
 
