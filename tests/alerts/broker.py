@@ -49,13 +49,16 @@ def temp_vhost(tag: str) -> Iterator[str]:
 
 
 def fill(vhost: str, queue: str, n: int) -> None:
-    """Declare a durable queue and publish n small messages to it (confirmed by the broker)."""
+    """Publish n small messages to a queue (confirmed by the broker), declaring it if missing."""
+    from amqp.exceptions import NotFound
     from kombu import Connection, Queue
 
     with Connection(broker_url(vhost), transport_options={"confirm_publish": True}) as conn:
         producer = conn.Producer()
-        q = Queue(queue, routing_key=queue, durable=True)
-        q(conn.default_channel).declare()
+        try:  # a worker may have declared it already, with arguments of its own
+            conn.channel().queue_declare(queue, passive=True)
+        except NotFound:
+            Queue(queue, routing_key=queue, durable=True)(conn.default_channel).declare()
         for i in range(n):
             producer.publish({"n": i}, routing_key=queue, serializer="json")
 
