@@ -69,7 +69,8 @@ class MicroBatcher:
                 np.asarray(self.fn(frames[i:i + self.batch_size]), dtype=np.float64)
                 for i in range(0, len(frames), self.batch_size)
             ])
-            self.forwards += -(-len(frames) // self.batch_size)
+            with self._cond:  # two leaders can run at once (one forwards while the next gathers)
+                self.forwards += -(-len(frames) // self.batch_size)
         except BaseException as exc:  # every waiting caller sees the model's error
             for _, fut in batch:
                 fut.set_exception(exc)
