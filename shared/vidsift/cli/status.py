@@ -111,7 +111,7 @@ def render(status: JobStatus, color: bool = True) -> str:
     lines = [
         f"job {status.job}: {status.sources} sources split, {status.clips} clips passed on; "
         f"{status.accepted} accepted, {status.in_progress} in progress",
-        f"{'stage':<8} {'queued':>7} {'in flight':>9} {'workers':>7} {'DLQ':>5}  {'progress':<{BAR_WIDTH + 19}}"
+        f"{'stage':<8} {'queued':>7} {'in flight':>9} {'workers':>7} {'DLQ':>5}  {'progress':<{len(_bar(0, 1))}}"
         f"  rejected / failed",
     ]
     for s in status.stages:
@@ -156,7 +156,7 @@ def read_depths(settings, management_url: str | None) -> tuple[dict | None, str]
     """Queue depths and a note on where they came from (or why they are missing)."""
     from ..queue_exporter import QueueReader, management_url_for, watched_queues
 
-    tries = [management_url] if management_url else [management_url_for(settings.broker_url), None]
+    tries = [management_url or management_url_for(settings.broker_url), None]
     error = None
     for url in tries:
         try:
