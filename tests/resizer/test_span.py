@@ -1,0 +1,40 @@
+from fractions import Fraction
+
+from vidsift_resizer.geometry import Geometry
+from vidsift_resizer.probe import SourceProbe
+from vidsift_resizer.span import index_usable, plans, seek_point
+
+# 10 fps, key frames at 0 s and 1 s; the stream starts at 0.5 s (an edit list, like delayed_start).
+TIMES = tuple(0.5 + i / 10 for i in range(30))
+KEYS = ((0.5, 0.5), (1.5, 1.4), (2.5, 2.4))
+PROBE = SourceProbe(Geometry(64, 64), start_time=0.5, has_audio=False, frame_times=TIMES, keyframes=KEYS)
+
+
+def test_indexed_plan_selects_the_time_window_and_seeks_to_the_key_frame():
+    plan = plans(PROBE, 12, 22, 30, 10.0, clip_start=1.2)[0]
+    assert plan.select == "gte(t,1.6500000)*lt(t,2.6500000)"
+    assert plan.seek == 1.4  # key frame at 1.5 s (decode time 1.4), the last at or before 1.7 s
+    assert plan.frames == 10 and plan.rate == Fraction(10) and plan.audio_start == TIMES[12]
+
+
+def test_span_edges_are_open():
+    assert plans(PROBE, 0, 30, 30, 10.0, 0.0)[0].select == "1"
+    assert plans(PROBE, 0, 5, 30, 10.0, 0.0)[0].seek is None  # first key frame: just decode from the start
+
+
+def test_linear_fallback_always_last():
+    ps = plans(PROBE, 12, 22, 30, 10.0, 1.2)
+    assert len(ps) == 2 and ps[1].select == "between(n,12,21)" and ps[1].seek is None
+
+
+def test_index_not_trusted_when_it_disagrees_with_the_splitter():
+    assert index_usable(PROBE, 30, 12, 1.2, 10.0)
+    assert not index_usable(PROBE, 31, 12, 1.2, 10.0)  # decoder delivered a different count
+    assert not index_usable(PROBE, 30, 12, 1.4, 10.0)  # the splitter saw another time for frame 12
+    no_times = SourceProbe(Geometry(64, 64), 0.0, False, None, ())
+    assert not index_usable(no_times, 30, 0, 0.0, 10.0)
+    assert len(plans(no_times, 12, 22, 30, 10.0, 1.2)) == 1
+
+
+def test_seek_point_floors_to_microseconds():
+    assert seek_point(((0.0, 0.0), (5.3333336, 5.2666669)), 6.0) == 5.266666
