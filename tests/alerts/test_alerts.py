@@ -84,3 +84,14 @@ def test_values_reach_the_rules(tmp_path):
     high = next(r for g in rules["groups"] for r in g["rules"] if r.get("alert") == "VidsiftStageBacklogHigh")
     assert high["expr"].strip().endswith("> 42") and high["for"] == "7m"
     assert "more than 42 ready messages for 7m" in high["annotations"]["description"]
+
+
+def test_the_chart_ships_exactly_these_rules(tmp_path):
+    """The chart's PrometheusRule carries the groups promtool checked (same file, same values)."""
+    import helm_python as helm
+
+    manifests = helm.Chart.load(CHART_VALUES.parent).render({}, name="vidsift", namespace="default")
+    docs = [d for path, text in manifests.items() if path.endswith(".yaml") for d in yaml.safe_load_all(text) if d]
+    rule = next(d for d in docs if d["kind"] == "PrometheusRule")
+    expected = yaml.safe_load(render_rules(tmp_path / "rules.yaml", chart_alert_values()).read_text())
+    assert rule["spec"]["groups"] == expected["groups"]
