@@ -1,5 +1,6 @@
 """End to end: a real Prometheus scrapes a real `vidsift worker` and RabbitMQ's prometheus plugin,
-evaluates the chart-rendered rules (short `for:`), and its HTTP API shows the alerts.
+evaluates the chart-rendered rules (short `for:`), and its HTTP API shows the alerts; the Grafana
+dashboard's queries run against the same data.
 
 The broker work happens in a vhost of its own (tests/alerts/broker.py), scraped alone through the
 plugin's ``vhost`` parameter, so other tests' queues on the shared broker cannot fire anything here.
@@ -7,6 +8,7 @@ plugin's ``vhost`` parameter, so other tests' queues on the shared broker cannot
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -19,7 +21,7 @@ import yaml
 
 from tests.alerts.broker import PROMETHEUS_PORT, broker_url, fill, temp_vhost
 from tests.alerts.rules import chart_alert_values, render_rules
-from tests.infra import env_with, free_port, vidsift_exe, wait_for
+from tests.infra import REPO, env_with, free_port, vidsift_exe, wait_for
 
 pytestmark = pytest.mark.integration
 SHORT = {"stalled": {"for": "3s"}, "workerDown": {"for": "2s"}}
@@ -115,6 +117,19 @@ def watch(url: str, name: str, timeout: float, **labels) -> list[str]:
     raise AssertionError(f"{name} {labels} did not fire within {timeout}s (states seen: {seen})")
 
 
+def check_dashboard_queries(url: str, vhost: str) -> None:
+    """Every query of the Grafana dashboard parses and runs (Grafana's variables filled in)."""
+    dashboard = json.loads((REPO / "helm" / "vidsift" / "files" / "dashboard.json").read_text())
+    exprs = [t["expr"] for p in dashboard["panels"] for t in p["targets"]]
+    assert len(exprs) >= 10
+    for expr in exprs:
+        promql = expr.replace("$__rate_interval", "1m").replace("$__range", "5m").replace("$stage", ".*")
+        resp = requests.get(f"{url}/api/v1/query", params={"query": promql}, timeout=5)
+        assert resp.status_code == 200 and resp.json()["status"] == "success", (expr, resp.text)
+    backlog = query(url, exprs[0].replace("$stage", ".*"))
+    assert {(r["metric"]["vhost"], r["metric"]["stage"]) for r in backlog} >= {(vhost, "caption")}
+
+
 def test_stalled_queue_and_dead_worker_fire_through_prometheus(vhost, tmp_path):
     rules = render_rules(tmp_path / "rules.yaml", {**chart_alert_values(), **SHORT})
     worker_port = free_port()
@@ -136,6 +151,8 @@ def test_stalled_queue_and_dead_worker_fire_through_prometheus(vhost, tmp_path):
         # the split queue is empty and consumed: not stalled
         assert alert_states(url, "VidsiftStageStalled", vhost=vhost, stage="split") == []
         assert alert_states(url, "VidsiftWorkerDown") == []
+
+        check_dashboard_queries(url, vhost)
 
         stop(worker)  # the whole process group: the Celery parent and its pool
         assert watch(url, "VidsiftWorkerDown", 60, stage="split", job="vidsift-worker") == ["pending", "firing"]
