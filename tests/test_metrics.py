@@ -201,3 +201,24 @@ def test_worker_metrics_cost_little(started):
             t.outputs(1)
     per_task = (time.perf_counter() - t0) / 2000
     assert per_task < 0.002, f"{per_task * 1e6:.0f} µs per task"
+
+
+def test_instrument_wires_a_stage_context_once(started, tmp_path):
+    from vidsift.jobs import JobStore
+    from vidsift.pipeline import StageContext
+    from vidsift.recipe import load_recipe
+    from vidsift.storage import FileStorage
+
+    server = started()
+    seen = []
+    ctx = StageContext(None, JobStore(FileStorage(str(tmp_path / "job")), "job"), load_recipe("local"),
+                       observer=lambda event, stage, data: seen.append(event))
+    for _ in range(2):
+        metrics.instrument(ctx)
+    assert ctx.jobs.listeners == [metrics.record_listener]
+    ctx.emit("read", "split", bytes=10)
+    ctx.jobs.reject_input("file:///x.mp4", "split", None, "moov atom not found", "corrupt_video")
+    s = scrape(server)
+    assert seen == ["read"]  # the earlier observer still hears everything, once
+    assert value(s, "vidsift_read_bytes_total", stage="split") == 10
+    assert value(s, "vidsift_clips_total", stage="split", outcome="failed", op="none", reason="corrupt_video") == 1

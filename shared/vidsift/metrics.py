@@ -10,7 +10,7 @@ Three hooks feed them, so no stage reports an outcome twice:
   in-progress, clips passed on.
 
 All three are no-ops until ``start_worker_metrics`` / ``start_run_metrics`` ran, so transports can
-wire them unconditionally. Celery's prefork pool runs tasks in child processes, so values live in
+wire them unconditionally; ``instrument(ctx)`` attaches the first two to a ``StageContext``. Celery's prefork pool runs tasks in child processes, so values live in
 prometheus-client's multiprocess files: the directory is chosen and emptied *before* any metric
 exists, children fork from the parent that serves ``/metrics`` and write their own files.
 
@@ -264,6 +264,27 @@ def observer(event: str, stage: str, data: dict) -> None:
 def _model(data: dict) -> str:
     # Model names keep their punctuation (org/name@rev) but not their length.
     return str(data.get("model") or "unknown")[:96]
+
+
+def instrument(ctx):
+    """Make a ``StageContext`` report here: its job store's listener and its observer (idempotent).
+
+    An observer already set (a progress bar) keeps receiving every event.
+    """
+    if record_listener not in ctx.jobs.listeners:
+        ctx.jobs.listeners.append(record_listener)
+    if ctx.observer is None:
+        ctx.observer = observer
+    elif ctx.observer is not observer and not getattr(ctx.observer, "_vidsift_metrics", False):
+        previous = ctx.observer
+
+        def both(event: str, stage: str, data: dict) -> None:
+            previous(event, stage, data)
+            observer(event, stage, data)
+
+        both._vidsift_metrics = True  # type: ignore[attr-defined]
+        ctx.observer = both
+    return ctx
 
 
 class _Timing:
