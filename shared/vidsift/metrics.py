@@ -10,9 +10,11 @@ Three hooks feed them, so no stage reports an outcome twice:
   in-progress, clips passed on.
 
 All three are no-ops until ``start_worker_metrics`` / ``start_run_metrics`` ran, so transports can
-wire them unconditionally; ``instrument(ctx)`` attaches the first two to a ``StageContext``. Celery's prefork pool runs tasks in child processes, so values live in
-prometheus-client's multiprocess files: the directory is chosen and emptied *before* any metric
-exists, children fork from the parent that serves ``/metrics`` and write their own files.
+wire them unconditionally; ``instrument(ctx)`` attaches the first two to a ``StageContext``.
+
+Celery's prefork pool runs tasks in child processes, so values live in prometheus-client's
+multiprocess files: the directory is chosen and emptied *before* any metric exists; children fork
+from the parent that serves ``/metrics`` and write their own files.
 
 Labels stay bounded: stage, outcome, op and model names come from code and recipes; a rejection's
 free-text reason becomes a class (``reason_class``); clip ids and URIs never become labels.
