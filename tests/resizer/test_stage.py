@@ -42,7 +42,12 @@ def keys(ctx, clip) -> list[str]:
 def test_all_targets_frame_exact_and_in_the_manifest_line(video, make_ctx):
     ctx = make_ctx(STRETCH)
     clip = clip_of(video("pyscenedetect__testvideo.mp4"), 300, 390, ctx.recipe.id)
+    events = []
+    ctx.observer = lambda event, stage, data: events.append((event, stage, data))
     [out] = run_stage("resize", clip, ctx)
+    assert [(e, s, d.get("op")) for e, s, d in events][:1] == [("op", "resize", "video_resize_resolution_mapper")]
+    assert sum(d["bytes"] for e, _, d in events if e == "write") == sum(
+        os.path.getsize(local(u)) for u in out.resized.values())
     assert list(out.resized) == ["512x512", "256x256"]
     for key, uri in out.resized.items():
         w, h = map(int, key.split("x"))
@@ -59,8 +64,11 @@ def test_redelivered_message_creates_no_second_object(video, make_ctx):
     first = resize_clip(clip, ctx)
     stored = {k: ctx.jobs.store.stat(k) for k in keys(ctx, clip)}
     assert len(stored) == 2
+    events = []
+    ctx.observer = lambda event, stage, data: events.append(event)
     assert resize_clip(clip, ctx) == first
     assert {k: ctx.jobs.store.stat(k) for k in keys(ctx, clip)} == stored  # same objects, not rewritten
+    assert events == []  # no ffmpeg run, nothing written
     # a missing output is made again, and only that one
     ctx.jobs.store.delete(f"clips/{clip.id}/256x256.mp4")
     assert resize_clip(clip, ctx) == first

@@ -82,10 +82,13 @@ def _materialise(clip: ClipRef, ctx: StageContext, ops, path: str, identity: tup
         with tempfile.TemporaryDirectory(prefix="vidsift-resize-", dir=_scratch(ctx)) as tmp:
             paths = [os.path.join(tmp, f"{s.key}.mp4") for s in missing]
             used = render_checked(path, span_plans, missing, paths, probe.has_audio)
+            # One ffmpeg run serves every resize op, so its time is reported under the first.
+            ctx.emit("op", STAGE, op=ops[0].name, seconds=time.monotonic() - t0)
             for spec, out in zip(missing, paths, strict=True):
                 store.put_file(output_key(clip, spec), out, "video/mp4")
-        ctx.emit("resized", STAGE, clip=clip.id, outputs=len(missing), skipped=len(specs) - len(missing),
-                 seeked=used.seek is not None, seconds=time.monotonic() - t0)
+                ctx.emit("write", STAGE, bytes=os.path.getsize(out))
+        log.debug("clip %s: %d outputs written, %d already stored (%s plan)", clip.id, len(missing),
+                  len(specs) - len(missing), "seeking" if used.seek is not None else "decode-from-start")
     else:
         log.info("clip %s: all %d outputs already stored; nothing to do", clip.id, len(specs))
     return {s.key: store.uri(output_key(clip, s)) for s in specs}
