@@ -10,6 +10,7 @@ from tests.alerts.broker import MANAGEMENT, broker_url, fill, holding, plugin_de
 from tests.infra import free_port, wait_for
 from vidsift.queue_exporter import QueueReader, dead_letter_queue, management_url_for, serve, watched_queues
 
+pytestmark = pytest.mark.integration
 READY = "rabbitmq_detailed_queue_messages_ready"
 UNACKED = "rabbitmq_detailed_queue_messages_unacked"
 CONSUMERS = "rabbitmq_detailed_queue_consumers"
