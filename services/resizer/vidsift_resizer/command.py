@@ -59,8 +59,9 @@ def output_frames(plan: SpanPlan, spec: OutputSpec) -> int:
 def filtergraph(plan: SpanPlan, specs: list[OutputSpec], audio: bool) -> str:
     n = len(specs)
     # Renumber the selected frames 0, 1, 2... at the source rate: VFR sources become CFR with
-    # every decoded frame kept, so frame count and duration agree exactly.
-    head = f"[0:v:0]select='{plan.select}',setpts=N/({plan.rate})/TB"
+    # every decoded frame kept, so frame count and duration agree exactly. The time base is set to
+    # one frame first: in the stream's own (e.g. an AVI's 1/15 s) N/rate would round to duplicates.
+    head = f"[0:v:0]select='{plan.select}',settb={1 / plan.rate},setpts=N"
     parts = [head + (f",split={n}" + "".join(f"[s{i}]" for i in range(n)) if n > 1 else "[s0]")]
     for i, spec in enumerate(specs):
         resample = f"fps={output_rate(plan, spec)}," if spec.fps is not None else ""
