@@ -25,7 +25,7 @@ class SourceProbe:
     start_time: float  # the video stream's first timestamp (s): OpenCV's clip seconds count from it
     has_audio: bool
     frame_times: tuple[float, ...] | None  # ascending presentation times; None when a packet has none
-    keyframes: tuple[tuple[float, float], ...]  # (pts, earliest of pts/dts) of key packets, by pts
+    keyframes: tuple[float, ...]  # presentation times of the key packets, ascending
 
 
 def _ffprobe(args: list[str]) -> str:
@@ -61,9 +61,9 @@ def probe_source(path: str) -> SourceProbe:
     geom = Geometry.from_stream(int(video["width"]), int(video["height"]), _sar(video.get("sample_aspect_ratio")),
                                 rotation)
     times, keys, complete = [], [], True
-    for line in _ffprobe(["-select_streams", "v:0", "-show_entries", "packet=pts_time,dts_time,flags",
+    for line in _ffprobe(["-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
                           "-of", "csv=p=0", path]).splitlines():
-        pts, dts, flags = (line.split(",") + ["", "", ""])[:3]
+        pts, flags = (line.split(",") + ["", ""])[:2]
         if "D" in flags:  # discarded by the demuxer (outside an edit list): never decoded into a frame
             continue
         t = _float(pts)
@@ -72,8 +72,7 @@ def probe_source(path: str) -> SourceProbe:
             continue
         times.append(t)
         if "K" in flags:
-            d = _float(dts)
-            keys.append((t, min(t, d) if d is not None else t))
+            keys.append(t)
     return SourceProbe(geometry=geom, start_time=_float(video.get("start_time")) or 0.0,
                        has_audio=any(s.get("codec_type") == "audio" for s in streams),
                        frame_times=tuple(sorted(times)) if complete else None, keyframes=tuple(sorted(keys)))

@@ -48,14 +48,16 @@ def indexed_plan(probe: SourceProbe, start_frame: int, end_frame: int, fps: floa
                     seek=seek_point(probe.keyframes, first), audio_start=first)
 
 
-def seek_point(keyframes: tuple[tuple[float, float], ...], first: float) -> float | None:
-    """-ss for a frame at time ``first``: the last key frame at or before it, by its decode time.
+def seek_point(keyframes: tuple[float, ...], first: float) -> float | None:
+    """-ss for a frame at time ``first``: the time of the last key frame at or before it.
 
-    Demuxers seek to a key frame whose (decode) timestamp is <= the target, so aiming at the key
-    frame's earliest timestamp, floored to ffmpeg's microseconds, lands on it or an earlier one,
-    never after. None (no seek) when that is the first key frame: decoding starts there anyway.
+    The demuxers seek to a key frame at or before the target (mov and matroska compare presentation
+    times: aiming at the key frame's decode time lands a whole GOP early), so the key frame's own
+    time, floored to ffmpeg's microseconds, lands on it. Landing early only costs decoding; landing
+    late loses frames, which the output check catches and the linear plan repairs. None (no seek)
+    when it is the first key frame: decoding starts there anyway.
     """
-    before = [seek for pts, seek in keyframes if pts <= first]
+    before = [t for t in keyframes if t <= first]
     if len(before) <= 1:
         return None
     return math.floor(before[-1] * 1e6) / 1e6
