@@ -18,6 +18,7 @@ from celery.exceptions import Reject, SoftTimeLimitExceeded
 from celery.worker.consumer import Consumer
 from celery.worker.request import Request
 from kombu import Exchange, Queue
+from kombu.serialization import loads
 
 from .config import Settings, load_settings
 from .jobs import JobStore, input_record_id
@@ -260,8 +261,8 @@ def describe_dead_letter(message) -> dict:
     headers = message.headers or {}
     reason = headers.get("x-first-death-reason")
     default = _BROKER_REASONS.get(reason, (reason or "unknown", ""))
-    try:
-        ref = message.decode()[0][0]
+    try:  # JSON only: a pickle someone put in the queue is never unpickled here either
+        ref = loads(message.body, message.content_type, message.content_encoding, accept={"application/json"})[0][0]
     except Exception:  # noqa: BLE001 - an undecodable body is shown as such
         ref = None
     return {"error_type": headers.get(ERROR_HEADER) or default[0],
@@ -276,7 +277,7 @@ def dead_letters(app: Celery, stage: str, limit: int = 1000) -> list[dict]:
         channel = conn.channel()
         try:
             while len(out) < limit:
-                msg = channel.basic_get(dlq_name(stage), no_ack=False)
+                msg = _get(channel, dlq_name(stage))
                 if msg is None:
                     break
                 out.append(describe_dead_letter(msg))
@@ -300,7 +301,7 @@ def replay(app: Celery, settings: Settings, stage: str, error_type: str | None =
             total = channel.queue_declare(queue=dlq_name(stage), passive=True).message_count
             producer = Producer(channel)
             for _ in range(total):
-                msg = channel.basic_get(dlq_name(stage), no_ack=False)
+                msg = _get(channel, dlq_name(stage))
                 if msg is None:
                     break
                 info = describe_dead_letter(msg)
@@ -316,6 +317,12 @@ def replay(app: Celery, settings: Settings, stage: str, error_type: str | None =
         finally:
             channel.close()
     return replayed
+
+
+def _get(channel, queue: str):
+    """One unacked message as a kombu Message (decode, ack), or None when the queue is empty."""
+    raw = channel.basic_get(queue, no_ack=False)
+    return None if raw is None else channel.message_to_python(raw)
 
 
 def _drop_failure_record(settings: Settings, info: dict) -> None:

@@ -174,8 +174,10 @@ class Cluster:
         return "\n".join(self.log(s) for s in STAGES)
 
     def vidsift(self, *args: str, check: bool = True) -> subprocess.CompletedProcess:
-        return subprocess.run([vidsift_exe(), *args], env=self.env, capture_output=True, text=True,
-                              check=check, timeout=120)
+        r = subprocess.run([vidsift_exe(), *args], env=self.env, capture_output=True, text=True, timeout=120)
+        if check and r.returncode:
+            raise AssertionError(f"vidsift {' '.join(args)} exited {r.returncode}:\n{r.stdout}\n{r.stderr[-3000:]}")
+        return r
 
     def submit(self, job: str, uris: list[str]) -> None:
         self.vidsift("submit", *uris, "--job", job, "--recipe", str(self.recipe))
