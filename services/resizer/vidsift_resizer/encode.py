@@ -1,4 +1,4 @@
-"""Run the one ffmpeg command for a clip and check what it wrote (the only process-running module)."""
+"""Run the one ffmpeg command for a clip and check what it wrote (size, frame count, faststart)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import subprocess
 
 from .command import OutputSpec, SpanPlan, build_command, output_frames
 from .errors import ResizeError, stderr_tail
+from .mp4 import read_video
 
 log = logging.getLogger(__name__)
 
@@ -28,25 +29,18 @@ def render(src: str, plan: SpanPlan, specs: list[OutputSpec], paths: list[str], 
 
 
 def probe_output(path: str) -> tuple[int, int, int]:
-    """(width, height, frames) of a written output, counting packets (demux only, no decoding)."""
-    proc = subprocess.run(["ffprobe", "-v", "error", "-select_streams", "v:0", "-count_packets",
-                           "-show_entries", "stream=width,height,nb_read_packets", "-of", "csv=p=0", path],
-                          capture_output=True, text=True)
-    try:
-        w, h, n = (int(x) for x in proc.stdout.strip().split(",")[:3])
-    except ValueError:
-        return 0, 0, 0
-    return w, h, n
+    """(width, height, frames) of a written output; zeros when it is not a faststart MP4."""
+    v = read_video(path)
+    return (v.width, v.height, v.frames) if v and v.faststart else (0, 0, 0)
 
 
 def render_checked(src: str, plans: list[SpanPlan], specs: list[OutputSpec], paths: list[str],
                    has_audio: bool) -> SpanPlan:
     """Try each plan in turn (indexed, then linear) until the outputs are exact; return the one used."""
     problems: list[str] = []
-    for plan in plans:
+    for i, plan in enumerate(plans, 1):
         problems = render(src, plan, specs, paths, has_audio)
         if not problems:
             return plan
-        log.warning("%s: %s plan gave %s; trying the next", src, "seeking" if plan.seek is not None else "linear",
-                    "; ".join(problems))
+        log.warning("%s: plan %d of %d (select %s) gave %s", src, i, len(plans), plan.select, "; ".join(problems))
     raise ResizeError(f"{src}: outputs are not exact: {'; '.join(problems)}")
