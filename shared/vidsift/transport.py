@@ -283,6 +283,15 @@ def dead_letters(app: Celery, stage: str, limit: int = 1000) -> list[dict]:
                 out.append(describe_dead_letter(msg))
         finally:
             channel.close()
+        # A quorum queue takes the returned messages back asynchronously: wait (briefly) until they
+        # are visible again, so a replay right after a listing finds them.
+        channel, deadline = conn.channel(), time.monotonic() + 10
+        try:
+            while (channel.queue_declare(queue=dlq_name(stage), passive=True).message_count < len(out)
+                   and time.monotonic() < deadline):
+                time.sleep(0.05)
+        finally:
+            channel.close()
     return out
 
 
