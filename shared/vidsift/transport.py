@@ -126,7 +126,7 @@ def make_app(settings: Settings | None = None) -> Celery:
         result_backend=None,
         task_acks_late=True,
         task_reject_on_worker_lost=True,
-        task_acks_on_failure=True,  # failures are handled explicitly in the task
+        task_acks_on_failure=False,  # failures are handled in the task; anything escaping goes to the DLQ
         task_acks_on_timeout=False,  # a hard time limit requeues (counted), never drops the message
         task_soft_time_limit=settings.task_soft_time_limit,
         task_time_limit=settings.task_time_limit,
@@ -183,7 +183,10 @@ def _register(app: Celery, stage: str, settings: Settings) -> None:
             backoff = BACKOFF[min(deliveries, len(BACKOFF) - 1)]
             log.warning("%s: %s (delivery %d of %d); requeued in %ss", stage, text, deliveries + 1,
                         DELIVERY_LIMIT, backoff)
-            time.sleep(backoff)
+            try:
+                time.sleep(backoff)
+            except SoftTimeLimitExceeded:
+                pass  # the limit fell inside the backoff: requeue all the same, never let it escape (acked)
             raise Reject(text, requeue=True) from exc
 
     return stage_task
@@ -249,7 +252,8 @@ def declare_topology(app: Celery) -> None:
 _BROKER_REASONS = {
     "delivery_limit": ("worker_lost", "the worker died or hit its hard time limit on every delivery "
                                       "(out of memory, a hang, or preemption)"),
-    "rejected": ("bad_message", "the worker could not decode this message"),
+    "rejected": ("bad_message", "rejected by the worker: a body it could not decode or would not deserialize "
+                                "(or, rarely, an unhandled failure: see the worker log)"),
 }
 _DEATH_HEADERS = ("x-death", "x-first-death-exchange", "x-first-death-queue", "x-first-death-reason",
                   "x-last-death-exchange", "x-last-death-queue", "x-last-death-reason", "x-delivery-count",

@@ -54,7 +54,7 @@ def test_failing_message_is_redelivered_then_dead_lettered_typed_and_replayable(
     jobs = transport.job_store(settings, job)
     with start_worker(app, pool="solo", concurrency=1, perform_ping_check=False, queues=["vidsift.split"],
                       shutdown_timeout=10):
-        wait(lambda: len(transport.dead_letters(app, "split")) == 1)
+        wait(lambda: len(transport.dead_letters(app, "split")) == 1, 150)
         # The header as Celery 5.7 exposes it: request.headers["x-delivery-count"], absent at first.
         seen = [int(n) for n in re.findall(r"delivery (\d) of 5", caplog.text)]
         assert seen == [1, 2, 3, 4], caplog.text
@@ -94,5 +94,6 @@ def test_time_limits_out_of_order_are_refused(soft, hard, broker):
 def test_json_only_and_failures_never_acked_silently():
     conf = transport.make_app(Settings()).conf
     assert conf.accept_content == ["json"] and conf.task_serializer == "json"
-    assert conf.task_acks_late and conf.task_reject_on_worker_lost and not conf.task_acks_on_timeout
+    assert conf.task_acks_late and conf.task_reject_on_worker_lost
+    assert not conf.task_acks_on_timeout and not conf.task_acks_on_failure  # never dropped silently
     assert conf.worker_consumer.endswith("DeadLetteringConsumer")
