@@ -30,3 +30,15 @@ def test_ffmpeg_error_carries_stderr(video, tmp_path):
     with pytest.raises(ResizeError, match="ffmpeg failed .*nosuchfilter"):
         render_checked(str(video("pyscenedetect__delayed_start.mp4")), [GOOD], [bad], [str(tmp_path / "o.mp4")],
                        has_audio=False)
+
+
+def test_decoder_errors_after_a_seek_fall_back_to_decoding_from_the_start(video, tmp_path):
+    """cockatoo.mp4's key frame at 3.8 s is no clean entry point: seeking there decodes garbage."""
+    from vidsift_resizer.probe import probe_source
+    from vidsift_resizer.span import plans
+
+    src = str(video("imageio__cockatoo.mp4"))
+    tried = plans(probe_source(src), 93, 133, 280, 20.0, 4.65)
+    assert tried[0].seek == 3.8
+    used = render_checked(src, tried, [SPEC], [str(tmp_path / "o.mp4")], has_audio=False)
+    assert used is tried[1] and used.seek is None

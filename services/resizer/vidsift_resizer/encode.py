@@ -19,6 +19,11 @@ def render(src: str, plan: SpanPlan, specs: list[OutputSpec], paths: list[str], 
     if proc.returncode != 0:
         raise ResizeError(f"ffmpeg failed ({proc.returncode}) on {src}: {stderr_tail(proc.stderr)}")
     problems = []
+    errors = proc.stderr.decode(errors="replace").strip()
+    if plan.seek is not None and errors:
+        # A key frame that is not a clean entry point decodes into garbage with the right frame
+        # count (imageio__cockatoo.mp4); the decoder says so, and the linear plan is used instead.
+        problems.append(f"decoder errors after seeking to {plan.seek}: {errors.splitlines()[0]}")
     for spec, path in zip(specs, paths, strict=True):
         got = probe_output(path)
         want = (spec.width, spec.height, output_frames(plan, spec))
