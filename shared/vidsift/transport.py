@@ -161,7 +161,8 @@ def job_store(settings: Settings, job: str) -> JobStore:
 def _register(app: Celery, stage: str, settings: Settings) -> None:
     kind = SourceRef if stage == "split" else ClipRef
 
-    @app.task(name=TASKS[stage], bind=True, acks_late=True, Request=ScaledRequest)
+    # shared=False: a second app in the same process (other settings) must not take over this task.
+    @app.task(name=TASKS[stage], bind=True, acks_late=True, Request=ScaledRequest, shared=False)
     def stage_task(self: Task, message: dict) -> None:
         try:
             ref = parse_message(message, kind)
