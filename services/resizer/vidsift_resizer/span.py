@@ -8,8 +8,8 @@ decoder delivered them. Two ways to pick exactly those frames:
   the first frame and ``select`` keeps the window. Seeking cannot shift it (the window is in stream
   time, ``-copyts``), VFR and edit lists do not matter, and only about one GOP is decoded in vain.
 * linear: decode from the file's start and keep decoded frames start_frame..end_frame-1 by number.
-  Exact by construction, but decodes everything before the clip; used when there is no usable index
-  (packets without timestamps, or a packet count that disagrees with the splitter's frame count).
+  Exact by construction, but decodes everything before the clip; used when the index is not usable
+  (``index_usable``) and when the indexed plan's run fails its checks (``encode.render_checked``).
 """
 
 from __future__ import annotations
