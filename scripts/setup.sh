@@ -21,7 +21,7 @@ stamp=.venv/.vidsift-installed$want_test
 if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
   echo "[setup] installing Python packages into .venv"
   .venv/bin/pip install -q --upgrade pip
-  extras="splitter,resizer,scorer,captioner,analyze"
+  extras="splitter,resizer,scorer,captioner,analyze,export"
   if [[ $want_test == 1 ]]; then
     # The CPU build of torch lies on this kind of machine's disk; pin it so pip does not fetch CUDA.
     .venv/bin/pip install -q "torch==2.13.0" || .venv/bin/pip install -q torch --index-url https://download.pytorch.org/whl/cpu
