@@ -222,3 +222,41 @@ def test_instrument_wires_a_stage_context_once(started, tmp_path):
     assert seen == ["read"]  # the earlier observer still hears everything, once
     assert value(s, "vidsift_read_bytes_total", stage="split") == 10
     assert value(s, "vidsift_clips_total", stage="split", outcome="failed", op="none", reason="corrupt_video") == 1
+
+
+def test_embedded_run_serves_the_same_metrics(monkeypatch, tmp_path, video):
+    """`vidsift run --metrics-port`: every record and stage task of a real run is counted."""
+    from prometheus_client import CollectorRegistry
+
+    from vidsift.config import Settings
+    from vidsift.recipe import load_recipe
+    from vidsift.runner import run_embedded
+
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    saved = values.ValueClass
+    port = free_port()
+    scraped = []
+
+    def during(status, line):  # the server answers while the run is still going
+        if not scraped:
+            scraped.append(requests.get(f"http://127.0.0.1:{port}/metrics", timeout=5).text)
+
+    try:
+        summary = run_embedded([str(video("pyscenedetect__testvideo.mp4"))], tmp_path / "out", load_recipe("local"),
+                               Settings(metrics_port=port, scratch_dir=str(tmp_path)), progress=False,
+                               listeners=[during])
+    finally:
+        values.ValueClass = saved
+    assert scraped and "vidsift_worker_info" in scraped[0]
+    directory = metrics.default_directory(str(tmp_path), f"{'-'.join(STAGES)}-{port}")
+    registry = CollectorRegistry()
+    metrics.LiveCollector(registry, path=str(directory))
+    samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
+               for family in registry.collect() for s in family.samples}
+    clips = sum(v for (name, _), v in samples.items() if name == "vidsift_clips_total")
+    assert clips == summary["accepted_clips"] + summary["rejected_clips"] > 0
+    assert value(samples, "vidsift_stage_tasks_total", stage="split", outcome="ok") == 1
+    passed = value(samples, "vidsift_stage_outputs_total", stage="split")
+    assert passed == value(samples, "vidsift_stage_tasks_total", stage="score", outcome="ok") > 0
+    assert value(samples, "vidsift_clips_total", stage="caption", outcome="accepted", op="none",
+                 reason="none") == summary["accepted_clips"]

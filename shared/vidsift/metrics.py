@@ -155,13 +155,13 @@ def default_directory(settings_scratch: str, name: str) -> Path:
 
 
 def _start(port: int, stages: tuple[str, ...], directory: str | os.PathLike | None,
-           addr: str) -> MetricsServer:
+           addr: str, scratch_dir: str | None) -> MetricsServer:
     global _active
     from .config import load_settings
 
     # One directory per serving port: two workers on one host never share (or clean) each other's.
     path = Path(directory or os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-                or default_directory(load_settings().scratch_dir, f"{'-'.join(stages)}-{port}"))
+                or default_directory(scratch_dir or load_settings().scratch_dir, f"{'-'.join(stages)}-{port}"))
     path.mkdir(parents=True, exist_ok=True)
     # Files left by an earlier run of this worker would be summed into today's counters. Only
     # prometheus-client's own files go: the directory may be one the operator named.
@@ -182,7 +182,7 @@ def _start(port: int, stages: tuple[str, ...], directory: str | os.PathLike | No
 
 
 def start_worker_metrics(stage: str, port: int, directory: str | os.PathLike | None = None,
-                         addr: str = "0.0.0.0") -> MetricsServer | None:
+                         addr: str = "0.0.0.0", scratch_dir: str | None = None) -> MetricsServer | None:
     """Serve a worker's metrics on ``port`` (``VIDSIFT_METRICS_PORT``; 0 = no metrics).
 
     Call in the worker's main process before the pool forks. Returns the server, or None when off.
@@ -192,13 +192,13 @@ def start_worker_metrics(stage: str, port: int, directory: str | os.PathLike | N
         raise ValueError(f"unknown stage {stage!r}; expected one of {', '.join(STAGES)}")
     if not port:
         return None
-    return _start(port, (stage,), directory, addr)
+    return _start(port, (stage,), directory, addr, scratch_dir)
 
 
 def start_run_metrics(port: int, directory: str | os.PathLike | None = None,
-                      addr: str = "0.0.0.0") -> MetricsServer | None:
+                      addr: str = "0.0.0.0", scratch_dir: str | None = None) -> MetricsServer | None:
     """The same metrics for the embedded run (``vidsift run --metrics-port``), every stage at once."""
-    return _start(port, STAGES, directory, addr) if port else None
+    return _start(port, STAGES, directory, addr, scratch_dir) if port else None
 
 
 class LiveCollector(multiprocess.MultiProcessCollector):

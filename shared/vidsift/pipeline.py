@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 from .config import Settings
 from .jobs import JobStore
+from .metrics import stage_timer
 from .ops.base import STAGES, Op
 from .recipe import Recipe
 from .refs import ClipRef, SourceRef
@@ -79,13 +80,15 @@ def run_stage(stage: str, ref: SourceRef | ClipRef, ctx: StageContext) -> list[C
     if isinstance(ref, ClipRef) and ctx.jobs.has_record(ref.id):
         log.info("clip %s already finished; skipping redelivered message", ref.id)
         return []
-    if stage == "split" or ctx.recipe.ops_for(stage):
-        out = stage_function(stage)(ref, ctx)
-    else:
-        out = [ref]  # a stage with no ops in this recipe passes its clips straight on
-    if next_stage(stage) is None:
-        for clip in out:
-            ctx.jobs.accept(clip)
-            ctx.emit("accepted", stage, clip=clip)
-        return []
-    return out
+    with stage_timer(stage) as timing:  # a no-op unless this process serves metrics
+        if stage == "split" or ctx.recipe.ops_for(stage):
+            out = stage_function(stage)(ref, ctx)
+        else:
+            out = [ref]  # a stage with no ops in this recipe passes its clips straight on
+        if next_stage(stage) is None:
+            for clip in out:
+                ctx.jobs.accept(clip)
+                ctx.emit("accepted", stage, clip=clip)
+            return []
+        timing.outputs(len(out))
+        return out

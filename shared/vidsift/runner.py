@@ -16,6 +16,7 @@ from pathlib import Path
 from .config import Settings
 from .export import export_job
 from .jobs import JobStore
+from .metrics import instrument, start_run_metrics
 from .ops.base import STAGES
 from .pipeline import StageContext, next_stage, run_stage
 from .recipe import Recipe, recipe_from_json
@@ -88,7 +89,7 @@ _CTX: StageContext | None = None
 
 def _init_worker(out_dir: str, recipe_json: str, settings: Settings) -> None:
     global _CTX
-    _CTX = StageContext(settings, JobStore(FileStorage(out_dir), LOCAL_JOB), recipe_from_json(recipe_json))
+    _CTX = instrument(StageContext(settings, JobStore(FileStorage(out_dir), LOCAL_JOB), recipe_from_json(recipe_json)))
 
 
 def _work(uri: str) -> SourceOutcome:
@@ -113,6 +114,17 @@ def run_embedded(inputs: list[str], out: Path, recipe: Recipe, settings: Setting
                  resume: bool = False, progress: bool = True, listeners=()) -> dict:
     out = Path(out).resolve()
     jobs = prepare_out_dir(out, recipe, resume)
+    # Before the pool forks: its processes inherit the metrics (settings.metrics_port; 0 = off).
+    server = start_run_metrics(settings.metrics_port, scratch_dir=settings.scratch_dir)
+    try:
+        return _run(inputs, out, jobs, recipe, settings, workers, progress, listeners)
+    finally:
+        if server is not None:
+            server.stop()
+
+
+def _run(inputs, out: Path, jobs: JobStore, recipe: Recipe, settings: Settings, workers: int, progress: bool,
+         listeners) -> dict:
     jobs.listeners.extend(listeners)
     t0 = time.monotonic()
     bar = _progress_bar(len(inputs), progress)
@@ -130,7 +142,7 @@ def run_embedded(inputs: list[str], out: Path, recipe: Recipe, settings: Setting
                 bar.set_postfix_str(f"{data['done']}/{data['total']} frames, {counts['accepted']} accepted, "
                                     f"{counts['rejected']} rejected")
 
-        ctx = StageContext(settings, jobs, recipe, observer=observer)
+        ctx = instrument(StageContext(settings, jobs, recipe, observer=observer))
         for uri in inputs:
             bar.set_description(Path(uri).name[:40])
             outcomes.append(process_source(uri, ctx))

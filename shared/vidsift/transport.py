@@ -22,6 +22,7 @@ from kombu.serialization import loads
 
 from .config import Settings, load_settings
 from .jobs import JobStore, input_record_id
+from .metrics import instrument
 from .ops.base import STAGES
 from .pipeline import QUEUES, TASKS, StageContext, next_stage, run_stage
 from .refs import BadMessage, ClipRef, SourceRef, parse_message, to_message
@@ -151,7 +152,9 @@ def make_app(settings: Settings | None = None) -> Celery:
 
 @lru_cache(maxsize=64)
 def _job_context(settings: Settings, job: str, recipe_id: str) -> StageContext:
-    return StageContext(settings, job_store(settings, job), job_store(settings, job).load_recipe(recipe_id))
+    jobs = job_store(settings, job)
+    # Records and stage events feed this worker's metrics (no-ops when it serves none).
+    return instrument(StageContext(settings, jobs, jobs.load_recipe(recipe_id)))
 
 
 def job_store(settings: Settings, job: str) -> JobStore:

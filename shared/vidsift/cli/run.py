@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from pathlib import Path
 
@@ -19,9 +20,11 @@ from . import settings_from
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Parallel source processes.")
 @click.option("--resume", is_flag=True, help="Finish an interrupted run in OUT (finished clips are skipped).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
+@click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
+              help="Serve Prometheus metrics on this port while running (default VIDSIFT_METRICS_PORT; 0 = off).")
 @caption_options
 @click.pass_context
-def run(ctx, inputs, out, recipe, workers, resume, no_progress, **caption):
+def run(ctx, inputs, out, recipe, workers, resume, no_progress, metrics_port, **caption):
     """Split, filter, resize and caption INPUTS (files, directories, URIs or @list.txt) into OUT.
 
     Writes OUT/manifest.jsonl (accepted clips), OUT/rejected.jsonl (rejected clips and failed
@@ -32,6 +35,8 @@ def run(ctx, inputs, out, recipe, workers, resume, no_progress, **caption):
     from ..runner import RunError, run_embedded
 
     settings = settings_from(ctx)
+    if metrics_port is not None:
+        settings = dataclasses.replace(settings, metrics_port=metrics_port)
     try:
         rec = with_captioner(load_recipe(recipe), **caption)
     except RecipeError as exc:

@@ -29,7 +29,7 @@ def worker(ctx, stage, concurrency, pool, loglevel):
     declare_topology(app)
     from ..metrics import start_worker_metrics
 
-    start_worker_metrics(stage, settings.metrics_port)  # before the pool forks: children inherit it
+    start_worker_metrics(stage, settings.metrics_port, scratch_dir=settings.scratch_dir)  # before the pool forks: children inherit it
     app.worker_main([
         "worker", "-Q", QUEUES[stage], "-n", f"{stage}@%h", "-c", str(concurrency), "-P", pool,
         "--prefetch-multiplier=1", f"--loglevel={loglevel}", "--without-gossip", "--without-mingle",
