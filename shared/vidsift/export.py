@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from .jobs import JobStore, sort_key
+from .jobs import INPUT_DECISIONS, JobStore, sort_key
 
 
 def collect(jobs: JobStore) -> tuple[list[dict], list[dict]]:
@@ -40,10 +40,11 @@ def reason_class(reason: str | None) -> str:
 def summarize(accepted: list[dict], rejected: list[dict], extra: dict[str, Any] | None = None) -> dict:
     by_op: dict[str, Counter] = defaultdict(Counter)
     reasons: dict[str, Counter] = defaultdict(Counter)
-    failed = Counter()
+    failed, dropped = Counter(), Counter()
     for line in rejected:
         if "clip" not in line:
-            failed[line.get("error_type") or "unknown"] += 1
+            etype = line.get("error_type") or "unknown"
+            (dropped if etype in INPUT_DECISIONS else failed)[etype] += 1
             continue
         op = line.get("op") or line.get("error_type") or "unknown"
         by_op[line.get("stage") or "?"][op] += 1
@@ -53,6 +54,7 @@ def summarize(accepted: list[dict], rejected: list[dict], extra: dict[str, Any] 
         "accepted_clips": len(accepted),
         "rejected_clips": sum(sum(c.values()) for c in by_op.values()),
         "failed_inputs": dict(failed),
+        "rejected_inputs": dict(dropped),  # no clip at all, or the same bytes as another input
         "sources_with_clips": len(sources),
         "rejected_by_stage_op": {s: dict(c) for s, c in sorted(by_op.items())},
         "rejection_reasons": {op: dict(c.most_common(20)) for op, c in sorted(reasons.items())},

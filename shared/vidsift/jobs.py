@@ -29,6 +29,11 @@ def clip_id(source_id: str, start_frame: int, end_frame: int, recipe_id: str) ->
     return hashlib.sha256(key.encode()).hexdigest()[:24]
 
 
+# Input-level records that are decisions about the input, not failures to process it: counted as
+# rejected (not failed) in summaries and metrics.
+INPUT_DECISIONS = frozenset({"no_clips", "duplicate_source"})
+
+
 def input_record_id(uri: str) -> str:
     return "src-" + hashlib.sha256(uri.encode()).hexdigest()[:24]
 
@@ -94,11 +99,12 @@ class JobStore:
         doc = {"source": info.model_dump(mode="json"), "clips": [c.to_message() for c in clips]}
         self.store.put_bytes(f"sources/{info.source_id}.json", _dumps(doc), "application/json")
 
-    def load_source(self, source_id: str) -> list[ClipRef] | None:
+    def load_source(self, source_id: str) -> tuple[str, list[ClipRef]] | None:
+        """(the URI it was split from, its clip references), or None if not split yet."""
         if not self.store.exists(f"sources/{source_id}.json"):
             return None
         doc = json.loads(self.store.get_bytes(f"sources/{source_id}.json"))
-        return [ClipRef.model_validate(c) for c in doc["clips"]]
+        return doc["source"]["uri"], [ClipRef.model_validate(c) for c in doc["clips"]]
 
     def outstanding(self, uris: list[str]) -> list[str]:
         """Inputs not yet fully accounted for: not split yet, or with clips still in flight."""

@@ -262,8 +262,9 @@ def test_replay_after_the_host_recovers(job, setup):
     assert [d["error_type"] for d in cluster.dead_letters("split")] == ["bad_message"] * 4
 
 
-@pytest.mark.xfail(strict=True, reason="splitter: a source that yields no clip writes no record (reported to the lead)")
 @pytest.mark.parametrize("name", ["still.png", "short.mp4"])
 def test_sources_without_clips_get_a_record(job, name):
     cluster, jobid, inputs, _ = job
-    assert records_by_source(cluster, jobid).get(next(u for u in inputs if u.endswith(name)))
+    lines = records_by_source(cluster, jobid).get(next(u for u in inputs if u.endswith(name)))
+    assert lines and lines[0]["error_type"] == "no_clips", lines
+    assert "min_last_split_duration" in lines[0]["reason"] and lines[0]["op"] == "video_split_by_duration_mapper"

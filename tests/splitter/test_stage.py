@@ -102,3 +102,31 @@ def test_truncated_mp4_is_rejected_not_crashed(ctx, tmp_path, video):
     recs = list(ctx.jobs.records())
     assert clips or recs
     assert all(json.dumps(r)  for r in recs)
+
+
+@pytest.mark.parametrize("args", [
+    ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "0.13", "-pix_fmt", "yuv420p"],  # 4 frames
+    ["-f", "lavfi", "-i", "testsrc=size=320x240", "-frames:v", "1"],  # a still image
+])
+def test_a_source_without_any_clip_gets_a_record(ctx, tmp_path, args):
+    path = _make(tmp_path, "short.mp4" if "-t" in args else "still.png", args)
+    assert _split(ctx, path) == []
+    [rec] = list(ctx.jobs.records())
+    line = rec["line"]
+    assert rec["status"] == "rejected" and line["source"] == canonical_uri(str(path))
+    assert line["error_type"] == "no_clips" and line["op"] == "video_split_by_duration_mapper"
+    assert "shorter than min_last_split_duration 1" in line["reason"], line["reason"]
+    assert 0 < line["__dj__stats__"]["video_duration"] < 1
+    assert ctx.jobs.outstanding([line["source"]]) == []  # accounted for: a resume does not redo it
+
+
+def test_the_same_bytes_under_a_second_uri_are_one_source(ctx, tmp_path, video):
+    original = video("imageio__cockatoo_yuv420.mp4")
+    copy = _write(tmp_path / "copy.mp4", original.read_bytes())
+    first = _split(ctx, original)
+    assert first and _split(ctx, copy) == []
+    line = _records(ctx)[canonical_uri(str(copy))]["line"]
+    assert line["error_type"] == "duplicate_source" and canonical_uri(str(original)) in line["reason"]
+    assert ctx.jobs.outstanding([canonical_uri(str(original)), canonical_uri(str(copy))]) == [
+        canonical_uri(str(original))]  # its clips are still in flight; the copy is accounted for
+    assert [c.id for c in _split(ctx, original)] == [c.id for c in first]  # the first URI still republishes

@@ -68,10 +68,16 @@ def split_source(ref: SourceRef, ctx: StageContext) -> list[ClipRef]:
         with open_input(ref.uri, ctx.settings) as src:
             source_id = fingerprint(src.path, src.stat.size)
             done = ctx.jobs.load_source(source_id)
-            if done is not None:
-                log.info("%s already split (%d clips); re-publishing", ref.uri, len(done))
-                return done
-            return _split(ref, ctx, ops, src, source_id)
+            if done is None:
+                return _split(ref, ctx, ops, src, source_id)
+            split_uri, clips = done
+            if split_uri != ref.uri:
+                # Clip ids come from the content: the clips exist once, under the first URI.
+                ctx.jobs.reject_input(ref.uri, STAGE, None, f"same content as {split_uri} (source {source_id}), "
+                                      "whose clips are in this job already", "duplicate_source")
+                return []
+            log.info("%s already split (%d clips); re-publishing", ref.uri, len(clips))
+            return clips
     except InputError as exc:
         ctx.jobs.reject_input(ref.uri, STAGE, validity_op, exc.message, exc.error_type)
     except NotFound as exc:
@@ -89,6 +95,7 @@ def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[
     cfg = scan_config(ops, source_stats, frame_requests(ctx))
     survivors: list[ClipRef] = []
     opened: dict[str, SourceInfo] = {}
+    closed = [0]
 
     def on_open(fps: float, width: int, height: int, frames: int) -> None:
         # Source facts known once the decoder is open; the decoded frame count is final at the end.
@@ -97,6 +104,7 @@ def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[
                                     codec=meta.codec, rotation=meta.rotation)
 
     def on_clip(c: ClosedClip) -> None:
+        closed[0] += 1
         clip = ClipRef(job=ref.job, recipe_id=ref.recipe_id, id=clip_id(source_id, c.start, c.end, ref.recipe_id),
                        source=opened["info"], scene=c.scene,
                        start_frame=c.start, end_frame=c.end, start=c.start_t, end=c.end_t,
@@ -115,10 +123,25 @@ def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[
                       codec=meta.codec, rotation=meta.rotation)
     # Clips were built while the pass ran; give them the final source facts (frame count, size).
     survivors = [c.with_updates(source=info) for c in survivors]
+    if not closed[0]:  # nothing to reject clip by clip: the input itself gets the record
+        ctx.jobs.reject_input(ref.uri, STAGE, _no_clip_op(ops), _no_clip_reason(ops, info), "no_clips",
+                              stats={"video_duration": round(info.duration, 6), "video_frames": info.frames})
     ctx.jobs.save_source(info, survivors)
     ctx.emit("split", STAGE, uri=ref.uri, clips=len(survivors), scenes=len(result.scenes),
              dropped=result.dropped, seconds=time.monotonic() - t0)
     return survivors
+
+
+def _no_clip_op(ops) -> str | None:
+    return next((op.name for op in ops if isinstance(op, VideoSplitByDurationMapper)), None)
+
+
+def _no_clip_reason(ops, info: SourceInfo) -> str:
+    what = f"no clip: {info.frames} frame(s), {info.duration:.2f} s"
+    op = next((op for op in ops if isinstance(op, VideoSplitByDurationMapper)), None)
+    if op is not None:
+        return f"{what}: shorter than min_last_split_duration {op.params.min_last_split_duration} s"
+    return f"{what}: no frame could be decoded"
 
 
 def _stats(c: ClosedClip, source_stats: dict) -> dict:

@@ -63,7 +63,7 @@ def export(ctx, job, out, recipe, fmt):
     write(out.with_name(f"{out.stem}.rejected.{fmt}"), rejected)
     summary = summarize(accepted, rejected, extra)
     write_json(out.with_name(out.stem + ".summary.json"), summary)
-    click.echo(json.dumps({k: summary[k] for k in ("accepted_clips", "rejected_clips", "failed_inputs")}))
+    click.echo(json.dumps({k: summary[k] for k in ("accepted_clips", "rejected_clips", "failed_inputs", "rejected_inputs")}))
 
 
 def _rethreshold(stored, recipe: str, accepted: list[dict], rejected: list[dict], recompute_list: Path):

@@ -50,5 +50,5 @@ def run(ctx, inputs, out, recipe, workers, resume, no_progress, metrics_port, **
                                progress=not no_progress)
     except RunError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(json.dumps({k: summary[k] for k in ("accepted_clips", "rejected_clips", "failed_inputs")}), err=True)
+    click.echo(json.dumps({k: summary[k] for k in ("accepted_clips", "rejected_clips", "failed_inputs", "rejected_inputs")}), err=True)
     click.echo(f"manifest: {Path(out) / 'manifest.jsonl'}", err=True)
