@@ -20,7 +20,9 @@ def expand_inputs(args: list[str]) -> list[str]:
             out.extend(expand_inputs([l.strip() for l in lines if l.strip() and not l.startswith("#")]))
             continue
         scheme = urlparse(arg).scheme
-        if scheme in ("s3", "http", "https"):
+        if "://" in arg and scheme != "file":
+            # Any other URI goes on as given: a scheme vidsift does not allow (ftp://, gs://) becomes
+            # a rejected input saying so, never a local path that happens to be missing.
             out.append(arg)
             continue
         path = Path(arg[7:] if arg.startswith("file://") else arg)
