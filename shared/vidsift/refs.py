@@ -30,7 +30,7 @@ class SourceInfo(_Ref):
     source_id: str  # content fingerprint: the same bytes give the same id wherever they live
     size: int
     etag: str | None = None
-    width: int  # display width (rotation and sample aspect ratio applied)
+    width: int  # decoded frame size, rotation applied; a non-square sample aspect ratio is not (see the resizer)
     height: int
     fps: float
     frames: int
