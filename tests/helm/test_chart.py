@@ -97,13 +97,26 @@ def test_one_worker_per_enabled_stage_running_its_own_stage(each):
         assert c["command"] == ["vidsift", "worker", stage]
         params = parse_cli(c["command"] + c.get("args", [])).params
         assert params["stage"] == stage
-        wanted = {**each.values["workerDefaults"], **each.values["stages"][stage]}["concurrency"]
-        assert params["concurrency"] == wanted
+        merged = {**each.values["workerDefaults"], **each.values["stages"][stage]}
+        assert params["concurrency"] == merged["concurrency"]
+        assert params["pool"] == merged["pool"]
         assert d["metadata"]["name"] == f"{RELEASE}-vidsift-{stage}"
         ports = {p["name"]: p["containerPort"] for p in c["ports"]}
         assert ports == {"metrics": 9100}
         env = {e["name"]: e for e in c["env"]}
         assert set(env) >= {"VIDSIFT_BROKER_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
+
+
+def test_gpu_stages_batch_in_threads_and_the_scorer_checks_the_recipe_models(rendered):
+    workers = rendered["defaults"].workers()
+    for stage, d in workers.items():
+        (c,) = d["spec"]["template"]["spec"]["containers"]
+        params = parse_cli(c["command"] + c["args"]).params
+        assert params["pool"] == ("threads" if stage in ("score", "caption") else "prefork"), stage
+        if stage in ("score", "caption"):  # clips in flight per pod: what a GPU batch can gather
+            assert params["concurrency"] >= 8, stage
+        env = {e["name"]: e.get("value") for e in c["env"]}
+        assert env.get("VIDSIFT_SCORER_RECIPE") == ("default" if stage == "score" else None), stage
 
 
 def test_gpu_requests_only_on_gpu_stages(rendered):
