@@ -9,6 +9,8 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
+from vidsift.analysis.mp4 import boxes
+
 HEAD_BYTES = 1 << 20  # a faststart moov for a few seconds of video is a few KiB
 
 
@@ -20,36 +22,21 @@ class Mp4Video:
     faststart: bool  # moov before mdat
 
 
-def _boxes(buf: bytes, start: int, end: int):
-    pos = start
-    while pos + 8 <= end:
-        size, kind = struct.unpack_from(">I4s", buf, pos)
-        header = 8
-        if size == 1 and pos + 16 <= end:
-            size, header = struct.unpack_from(">Q", buf, pos + 8)[0], 16
-        elif size == 0:
-            size = end - pos
-        if size < header:
-            return
-        yield kind, pos + header, min(pos + size, end)
-        pos += size
-
-
 def _child(buf: bytes, start: int, end: int, kind: bytes) -> tuple[int, int] | None:
-    return next(((s, e) for k, s, e in _boxes(buf, start, end) if k == kind), None)
+    return next(((s, e) for k, s, e in boxes(buf, start, end) if k == kind), None)
 
 
 def read_video(path: str) -> Mp4Video | None:
     """The first video track's size and sample count, or None when the head holds no such moov."""
     with open(path, "rb") as fh:
         buf = fh.read(HEAD_BYTES)
-    top = [(k, s, e) for k, s, e in _boxes(buf, 0, len(buf))]
+    top = [(k, s, e) for k, s, e in boxes(buf, 0, len(buf))]
     kinds = [k for k, _, _ in top]
     moov = next(((s, e) for k, s, e in top if k == b"moov"), None)
     if moov is None:
         return None
     faststart = b"mdat" not in kinds or kinds.index(b"moov") < kinds.index(b"mdat")
-    for kind, s, e in _boxes(buf, *moov):
+    for kind, s, e in boxes(buf, *moov):
         try:
             if kind == b"trak":
                 video = _video_track(buf, s, e, faststart)

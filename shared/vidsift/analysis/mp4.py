@@ -15,7 +15,7 @@ from typing import BinaryIO
 MAX_MOOV_BYTES = 64 << 20  # a moov larger than this is malformed or exotic: give up, report 0
 
 
-def _boxes(buf: bytes, start: int = 0, end: int | None = None):
+def boxes(buf: bytes, start: int = 0, end: int | None = None):
     """(type, payload start, payload end) of each box in buf[start:end]."""
     end = len(buf) if end is None else end
     pos = start
@@ -58,9 +58,9 @@ def _find_moov(fh: BinaryIO) -> bytes | None:
 
 
 def _handler(buf: bytes, start: int, end: int) -> bytes | None:
-    for kind, s, e in _boxes(buf, start, end):
+    for kind, s, e in boxes(buf, start, end):
         if kind == b"mdia":
-            for kind2, s2, _e2 in _boxes(buf, s, e):
+            for kind2, s2, _e2 in boxes(buf, s, e):
                 if kind2 == b"hdlr":
                     return buf[s2 + 8:s2 + 12]
     return None
@@ -87,10 +87,10 @@ def video_rotation(fh: BinaryIO) -> int:
     moov = _find_moov(fh)
     if not moov:
         return 0
-    for kind, s, e in _boxes(moov):
+    for kind, s, e in boxes(moov):
         if kind != b"trak" or _handler(moov, s, e) != b"vide":
             continue
-        for kind2, s2, _e2 in _boxes(moov, s, e):
+        for kind2, s2, _e2 in boxes(moov, s, e):
             if kind2 == b"tkhd":
                 return _tkhd_rotation(moov, s2)
         return 0
