@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, ClassVar, Literal
 
 import numpy as np
-from pydantic import PositiveInt
+from pydantic import Field, PositiveInt, model_validator
 
 from vidsift.ops.base import Decision, Filter, FilterParams, FrameRequest, in_range
 
@@ -25,6 +25,29 @@ class FrameScoreParams(FilterParams):
     trust_remote_code: bool = False
     # Pin a model revision (a commit hash) in production recipes: the recipe id then names the weights.
     revision: str | None = None
+
+
+class ThresholdParams(FrameScoreParams):
+    """Either data-juicer's older single threshold (``LEGACY``: keep when strictly below it) or the
+    newer ``min_score``/``max_score`` (closed range). Giving both is refused rather than guessing which
+    wins; giving neither applies ``DEFAULTS``. Subclasses declare the ``LEGACY`` field itself."""
+
+    LEGACY: ClassVar[str]
+    DEFAULTS: ClassVar[dict[str, float]]
+    min_score: float | None = Field(None, ge=0, le=1)
+    max_score: float | None = Field(None, ge=0, le=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_way(cls, data):
+        if isinstance(data, dict):
+            legacy = data.get(cls.LEGACY) is not None
+            ranged = data.get("min_score") is not None or data.get("max_score") is not None
+            if legacy and ranged:
+                raise ValueError(f"set either {cls.LEGACY} or min_score/max_score, not both")
+            if not legacy and not ranged:
+                data = {**data, **cls.DEFAULTS}
+        return data
 
 
 def reduce(scores: np.ndarray, mode: str) -> float:
@@ -66,4 +89,16 @@ class FrameScoreFilter(Filter):
         return self._range_decision(self.stat_key, stats, lo, hi)
 
 
-__all__ = ["FrameScoreFilter", "FrameScoreParams", "reduce"]
+class ThresholdFilter(FrameScoreFilter):
+    """A filter whose params are ``ThresholdParams``."""
+
+    def decide(self, stats: dict[str, Any]) -> Decision:
+        """ThresholdParams filters: the legacy threshold when given, else the closed range."""
+        p = self.params
+        threshold = getattr(p, p.LEGACY)
+        if threshold is not None:
+            return self._below_decision(stats, threshold, p.LEGACY)
+        return self._between_decision(stats, p.min_score, p.max_score)
+
+
+__all__ = ["FrameScoreFilter", "FrameScoreParams", "ThresholdFilter", "ThresholdParams", "reduce"]
