@@ -142,3 +142,24 @@ def env_with(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(extra)
     return env
+
+
+def read_frames(path: Path, indices: list[int]) -> dict:
+    """BGR frames of ``path`` at ``indices`` (decoded sequentially: exact frame numbers)."""
+    import cv2
+
+    cap = cv2.VideoCapture(str(path))
+    out, pos, wanted = {}, 0, set(indices)
+    try:
+        while wanted:
+            ok, frame = cap.read()
+            if not ok:
+                break
+            if pos in wanted:
+                out[pos] = frame
+                wanted.discard(pos)
+            pos += 1
+    finally:
+        cap.release()
+    assert not wanted, f"{path.name}: frames {sorted(wanted)} not decoded"
+    return out

@@ -18,30 +18,12 @@ from vidsift.pipeline import StageContext
 from vidsift.recipe import load_recipe
 from vidsift.refs import ClipRef, FrameRef, SourceInfo
 from vidsift.storage import FileStorage
+from tests.infra import read_frames
 
 from .tiny_vlm import build_tiny_vlm
 
 VIDEO = "datajuicer__video1.mp4"
 FPS_FALLBACK = 25.0
-
-
-def read_frames(path: Path, indices: list[int]) -> dict:
-    import cv2
-
-    cap = cv2.VideoCapture(str(path))
-    out, pos, wanted = {}, 0, set(indices)
-    try:
-        while wanted:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            if pos in wanted:
-                out[pos] = frame
-                wanted.discard(pos)
-            pos += 1
-    finally:
-        cap.release()
-    return out
 
 
 @pytest.fixture

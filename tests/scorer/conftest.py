@@ -21,29 +21,9 @@ from vidsift.pipeline import StageContext
 from vidsift.recipe import load_recipe
 from vidsift.refs import ClipRef, FrameRef, SourceInfo
 from vidsift.storage import FileStorage
+from tests.infra import read_frames
 
 TINY_SIZE = 32  # toy image size: the models and processors below agree on it
-
-
-def read_frames(path: Path, indices: list[int]) -> dict[int, np.ndarray]:
-    """BGR frames of ``path`` at ``indices`` (decoded sequentially: exact frame numbers)."""
-    import cv2
-
-    cap = cv2.VideoCapture(str(path))
-    out, pos, wanted = {}, 0, set(indices)
-    try:
-        while wanted:
-            ok, frame = cap.read()
-            if not ok:
-                break
-            if pos in wanted:
-                out[pos] = frame
-                wanted.discard(pos)
-            pos += 1
-    finally:
-        cap.release()
-    assert not wanted, f"{path.name}: frames {sorted(wanted)} not decoded"
-    return out
 
 
 @pytest.fixture

