@@ -29,3 +29,21 @@ def test_bad_messages_are_refused_with_a_reason(payload, needle):
 def test_clip_message_refuses_the_source_schema():
     with pytest.raises(BadMessage):
         parse_message({"schema": "vidsift.source/1"}, ClipRef)
+
+
+def test_a_range_ref_round_trips_and_a_plain_one_stays_the_producers_document():
+    plain = SourceRef(job="job-1", uri="s3://b/v.mp4", recipe_id="abc")
+    assert set(to_message(plain)) == {"schema", "job", "uri", "recipe_id"}
+    ranged = SourceRef(job="job-1", uri="s3://b/v.mp4", recipe_id="abc", range_start=7500, range_end=15000, fps=25.0)
+    assert parse_message(json.loads(json.dumps(to_message(ranged))), SourceRef) == ranged
+    assert ranged.is_range and not plain.is_range and ranged.range_seconds == 300.0
+
+
+@pytest.mark.parametrize("fields", [
+    {"range_start": 0, "range_end": 10},  # no fps
+    {"range_start": 10, "range_end": 10, "fps": 25.0},  # empty
+    {"range_start": -1, "range_end": 10, "fps": 25.0},
+])
+def test_incomplete_or_empty_ranges_are_refused(fields):
+    with pytest.raises(BadMessage):
+        parse_message({"schema": "vidsift.source/1", "job": "j", "uri": "x", "recipe_id": "r", **fields}, SourceRef)

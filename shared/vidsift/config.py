@@ -33,6 +33,9 @@ class Settings:
     task_time_limit: float = 600.0
     broker_consumer_timeout_s: float = 1800.0
     log_level: str = "INFO"
+    # Split: a constant-frame-rate source longer than this (seconds) becomes range tasks of about
+    # this length, cut at key frames (services/splitter/vidsift_splitter/ranges.py); 0: never.
+    split_range_s: float = 300.0
 
     ENV_PREFIX = "VIDSIFT_"
 

@@ -4,6 +4,9 @@ Layout under the job root (``{VIDSIFT_STORAGE_URL}/jobs/{job}`` or ``vidsift run
 
     recipe.json                  the frozen recipe (canonical JSON; its hash is the recipe id)
     sources/{source_id}.json     the splitter's outcome for a source: the clip references it produced
+                                 (for a source split in ranges, written once every range is done)
+    ranges/{source_id}/plan.json the frame ranges a long source was split into (range tasks)
+    ranges/{source_id}/{start}.json  one range task's outcome: its clip references
     records/{record_id}.json     one final record per clip (accepted or rejected) or failed input
     frames/{source_id}/{i}.jpg   sample frames (frame index i of the source)
     clips/{clip_id}/{WxH}.mp4    materialised clips (resizer)
@@ -106,8 +109,28 @@ class JobStore:
         doc = json.loads(self.store.get_bytes(f"sources/{source_id}.json"))
         return doc["source"]["uri"], [ClipRef.model_validate(c) for c in doc["clips"]]
 
+    # ranges of a long source (services/splitter/vidsift_splitter/ranges.py) -----------------
+    def save_plan(self, source_id: str, doc: dict) -> None:
+        self.store.put_bytes(f"ranges/{source_id}/plan.json", _dumps(doc), "application/json")
+
+    def load_plan(self, source_id: str) -> dict | None:
+        return self._load(f"ranges/{source_id}/plan.json")
+
+    def save_range(self, source_id: str, start: int, doc: dict) -> None:
+        self.store.put_bytes(f"ranges/{source_id}/{start:010d}.json", _dumps(doc), "application/json")
+
+    def load_range(self, source_id: str, start: int) -> dict | None:
+        return self._load(f"ranges/{source_id}/{start:010d}.json")
+
+    def _load(self, key: str) -> dict | None:
+        return json.loads(self.store.get_bytes(key)) if self.store.exists(key) else None
+
     def outstanding(self, uris: list[str]) -> list[str]:
-        """Inputs not yet fully accounted for: not split yet, or with clips still in flight."""
+        """Inputs not yet fully accounted for: not split yet, or with clips still in flight.
+
+        A source split in ranges has its ``sources/`` document only once every range is done (the
+        last range task to finish writes it), so until then it is outstanding like an unsplit one.
+        """
         split: dict[str, list[str]] = {}
         for key in self.store.list("sources/"):
             doc = json.loads(self.store.get_bytes(key))

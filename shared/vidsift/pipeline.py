@@ -39,6 +39,12 @@ def next_stage(stage: str) -> str | None:
     return STAGES[i + 1] if i + 1 < len(STAGES) else None
 
 
+def route(stage: str, ref: SourceRef | ClipRef) -> str | None:
+    """Where an output of ``stage`` goes: a source reference (a range of a long source, from the
+    split stage's plan) goes back to split; a clip to the next stage."""
+    return "split" if isinstance(ref, SourceRef) else next_stage(stage)
+
+
 @dataclass
 class StageContext:
     settings: Settings
@@ -71,8 +77,8 @@ def stage_function(stage: str) -> Callable[[Any, StageContext], list[ClipRef]]:
     return getattr(importlib.import_module(module), fn)
 
 
-def run_stage(stage: str, ref: SourceRef | ClipRef, ctx: StageContext) -> list[ClipRef]:
-    """Run one stage on one reference; return what goes to the next stage.
+def run_stage(stage: str, ref: SourceRef | ClipRef, ctx: StageContext) -> list[ClipRef | SourceRef]:
+    """Run one stage on one reference; return what goes on (``route`` says where).
 
     After the last stage, survivors are written as accepted records and nothing is returned.
     A clip that already has a final record (a redelivered message) is skipped: no second record.

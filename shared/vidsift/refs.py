@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 SOURCE_SCHEMA = "vidsift.source/1"
 CLIP_SCHEMA = "vidsift.clip/1"
@@ -49,12 +49,38 @@ class FrameRef(_Ref):
 
 
 class SourceRef(_Ref):
-    """Ingest message: one video to split."""
+    """Ingest message: one video to split, or (set only by the splitter's plan) one frame range of it.
+
+    A range task owns the scenes whose first frame lies in [range_start, range_end) (source-absolute
+    decode indices, end exclusive); ``fps`` is the plan's frame rate, so a worker can size the task's
+    time limit without opening the video. Producers send none of the three.
+    """
 
     schema_: Literal["vidsift.source/1"] = Field(SOURCE_SCHEMA, alias="schema")
     job: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
     uri: str
     recipe_id: str
+    range_start: int | None = Field(None, ge=0)
+    range_end: int | None = Field(None, gt=0)
+    fps: float | None = Field(None, gt=0)
+
+    @model_validator(mode="after")
+    def _range_complete(self) -> "SourceRef":
+        parts = (self.range_start, self.range_end, self.fps)
+        if any(p is not None for p in parts):
+            if any(p is None for p in parts):
+                raise ValueError("range_start, range_end and fps go together")
+            if self.range_end <= self.range_start:
+                raise ValueError("range_end must be after range_start")
+        return self
+
+    @property
+    def is_range(self) -> bool:
+        return self.range_start is not None
+
+    @property
+    def range_seconds(self) -> float | None:
+        return (self.range_end - self.range_start) / self.fps if self.is_range else None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 
@@ -100,7 +126,12 @@ class ClipRef(_Ref):
 
 
 def to_message(ref: _Ref) -> dict:
+    if isinstance(ref, SourceRef):  # unset range fields are left out: the document producers send
+        return ref.model_dump(mode="json", by_alias=True, exclude={k for k in _RANGE_FIELDS if getattr(ref, k) is None})
     return ref.model_dump(mode="json", by_alias=True)
+
+
+_RANGE_FIELDS = ("range_start", "range_end", "fps")
 
 
 def parse_message(payload: Any, kind: type[_Ref]) -> Any:

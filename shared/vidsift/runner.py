@@ -18,7 +18,7 @@ from .export import export_job
 from .jobs import JobStore
 from .metrics import instrument, start_run_metrics
 from .ops.base import STAGES
-from .pipeline import StageContext, next_stage, run_stage
+from .pipeline import StageContext, route, run_stage
 from .recipe import Recipe, recipe_from_json
 from .refs import ClipRef, SourceRef
 from .storage import FileStorage, StorageError
@@ -52,27 +52,26 @@ def process_source(uri: str, ctx: StageContext) -> SourceOutcome:
     """One source through every stage, depth-first. Failures become records, never exceptions."""
     t0 = time.monotonic()
     timings = dict.fromkeys(STAGES, 0.0)
-    ref = SourceRef(job=ctx.jobs.job, uri=uri, recipe_id=ctx.recipe.id)
-    try:
-        t = time.monotonic()
-        todo = [("score", c) for c in run_stage("split", ref, ctx)]
-        timings["split"] += time.monotonic() - t
-    except Exception as exc:  # noqa: BLE001 - recorded against the input, the run goes on
-        log.error("split failed for %s: %s", uri, exc)
-        ctx.jobs.reject_input(uri, "split", None, _message(exc), error_type(exc))
-        return SourceOutcome(uri, time.monotonic() - t0, timings)
+    # A long source's split returns its range references, which go through split again (as the
+    # transport routes them back to the split queue); each range's clips go on before the next range.
+    todo: list[tuple[str, SourceRef | ClipRef]] = [("split", SourceRef(job=ctx.jobs.job, uri=uri, recipe_id=ctx.recipe.id))]
     while todo:
-        stage, clip = todo.pop(0)
+        stage, ref = todo.pop(0)
         try:
             t = time.monotonic()
-            out = run_stage(stage, clip, ctx)
+            out = run_stage(stage, ref, ctx)
             timings[stage] += time.monotonic() - t
-        except Exception as exc:  # noqa: BLE001
-            log.error("%s failed for clip %s: %s", stage, clip.id, exc)
-            ctx.jobs.reject_clip(clip, stage, None, _message(exc), error_type=error_type(exc))
+        except Exception as exc:  # noqa: BLE001 - recorded against the input or clip, the run goes on
+            if isinstance(ref, SourceRef):
+                log.error("split failed for %s: %s", uri, exc)
+                ctx.jobs.reject_input(uri, "split", None, _message(exc), error_type(exc))
+                if ref.is_range:
+                    continue  # the other ranges still give their clips
+                return SourceOutcome(uri, time.monotonic() - t0, timings)
+            log.error("%s failed for clip %s: %s", stage, ref.id, exc)
+            ctx.jobs.reject_clip(ref, stage, None, _message(exc), error_type=error_type(exc))
             continue
-        nxt = next_stage(stage)
-        todo[:0] = [(nxt, c) for c in out] if nxt else []
+        todo[:0] = [(nxt, r) for r in out if (nxt := route(stage, r))]
     return SourceOutcome(uri, time.monotonic() - t0, timings)
 
 

@@ -24,7 +24,7 @@ from .config import Settings, load_settings
 from .jobs import JobStore, input_record_id
 from .metrics import instrument
 from .ops.base import STAGES
-from .pipeline import QUEUES, TASKS, StageContext, next_stage, run_stage
+from .pipeline import QUEUES, TASKS, StageContext, route, run_stage
 from .refs import BadMessage, ClipRef, SourceRef, parse_message, to_message
 from .storage import open_storage
 from .storage.http import InputTimeout
@@ -99,10 +99,18 @@ class ScaledRequest(Request):
 
 
 def _media_seconds(payload) -> float | None:
+    """Seconds of media the task covers: a clip's span; a source range's span plus its warm-up and one
+    range of slack (the scene open at the range's end is decoded to its end); None: not known."""
     try:
         msg = payload[0][0]
-        return max(0.0, float(msg["end"]) - float(msg["start"])) if msg.get("schema") == ClipRef.model_fields["schema_"].default else None
-    except (TypeError, KeyError, IndexError, ValueError, AttributeError):
+        if msg.get("schema") == ClipRef.model_fields["schema_"].default:
+            return max(0.0, float(msg["end"]) - float(msg["start"]))
+        if msg.get("range_start") is not None:
+            from vidsift_splitter.ranges import WARMUP_S
+
+            return 2 * (int(msg["range_end"]) - int(msg["range_start"])) / float(msg["fps"]) + WARMUP_S
+        return None
+    except (TypeError, KeyError, IndexError, ValueError, AttributeError, ZeroDivisionError, ImportError):
         return None
 
 
@@ -174,10 +182,8 @@ def _register(app: Celery, stage: str, settings: Settings) -> None:
             return
         try:
             ctx = _job_context(settings, ref.job, ref.recipe_id)
-            out = run_stage(stage, ref, ctx)
-            nxt = next_stage(stage)
-            for clip in out:
-                publish(app, nxt, to_message(clip))
+            for item in run_stage(stage, ref, ctx):
+                publish(app, route(stage, item), to_message(item))
         except Exception as exc:  # noqa: BLE001 - infrastructure failure: retried, then dead-lettered
             etype, text = classify(stage, exc)
             deliveries = delivery_count(self)

@@ -68,16 +68,16 @@ def test_pieces_follow_scenes_and_never_exceed_split_duration(video):
                   ScanConfig(detector=lambda: ContentDetector(27.0, 10), split_duration=3.0,
                              min_last_split_duration=1.0), on_clip=clips.append)
     assert result.fps == pytest.approx(29.97, abs=0.01)
+    scenes = dict(result.scenes)  # a clip's scene is named by its first frame
     for c in clips:
         assert c.end_t - c.start_t <= 3.0 + 1e-6
-        scene = result.scenes[c.scene]
-        assert scene[0] <= c.start < c.end <= scene[1]
+        assert c.scene <= c.start < c.end <= scenes[c.scene]
     # Within a scene, pieces are contiguous from the scene start; a kept tail lasts >= 1 s.
     by_scene = {}
     for c in clips:
         by_scene.setdefault(c.scene, []).append(c)
     for k, pieces in by_scene.items():
-        assert pieces[0].start == result.scenes[k][0]
+        assert pieces[0].start == k
         assert all(a.end == b.start for a, b in zip(pieces, pieces[1:]))
         assert all(p.end_t - p.start_t >= 1.0 - 1e-6 for p in pieces)
     assert len(clips) >= 8

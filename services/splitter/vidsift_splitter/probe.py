@@ -17,6 +17,11 @@ class Probe:
     sar: Fraction
     duration: float
     keyframe_times: tuple[float, ...] = field(default=(), repr=False)  # seconds from stream start
+    # Frame-rate facts for range planning (ranges.py): average, guessed and r_frame_rate; the
+    # container's frame count (0 if unknown); the stream's start in seconds.
+    rates: tuple[Fraction | None, ...] = ()
+    frames: int = 0
+    start: float = 0.0
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -64,4 +69,6 @@ def probe(path: str) -> Probe:
         with open(path, "rb") as fh:
             rotation = video_rotation(fh)
         sar = stream.sample_aspect_ratio or Fraction(1, 1)
-        return Probe(ctx.name, ctx.width, ctx.height, rotation, Fraction(sar), duration, tuple(sorted(keys)))
+        rates = tuple(Fraction(r) if r else None for r in (stream.average_rate, stream.guessed_rate, stream.base_rate))
+        return Probe(ctx.name, ctx.width, ctx.height, rotation, Fraction(sar), duration, tuple(sorted(keys)),
+                     rates, stream.frames or 0, float(start * tb))

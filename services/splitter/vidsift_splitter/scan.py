@@ -41,6 +41,27 @@ class ScanConfig:
     requests: tuple[FrameRequest, ...] = ()
 
 
+@dataclass(frozen=True)
+class Window:
+    """A range task's part of the source (decode indices, source-absolute).
+
+    Decoding starts at ``start`` (the warm-up: the detector sees these frames, no clip is built);
+    the task owns the scenes whose first frame lies in [own_start, own_end) and decodes on past
+    own_end until the scene open there ends.
+    """
+
+    start: int
+    own_start: int
+    own_end: int
+
+
+class SeekMismatch(InputError):
+    """A seek did not land on the frame index the range expects (the caller rescans from 0)."""
+
+    def __init__(self, message: str):
+        super().__init__("seek_mismatch", message)
+
+
 @dataclass
 class ScanResult:
     fps: float
@@ -50,11 +71,12 @@ class ScanResult:
     scenes: list[tuple[int, int]]  # decoded-frame spans of the detected scenes
     scene_timecodes: list[tuple[object, object]]  # PySceneDetect FrameTimecode pairs, as detect() gives
     dropped: int  # duration-split tails shorter than min_last_split_duration (data-juicer drops them)
+    eof: bool = True  # False: a range scan stopped after its last owned scene
+    exact: bool = True  # a range scan's cuts are certified equal to a whole pass's (sync.py)
 
 
-def _reader(video, out: queue.Queue, stop: threading.Event) -> None:
+def _reader(video, out: queue.Queue, stop: threading.Event, index: int = 0) -> None:
     try:
-        index = 0
         while not stop.is_set():
             frame = video.read()
             if frame is False:
@@ -73,8 +95,12 @@ def _reader(video, out: queue.Queue, stop: threading.Event) -> None:
 def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
          on_clip: Callable[[ClosedClip], None] = lambda c: None,
          on_open: Callable[[float, int, int, int], None] | None = None,
-         progress: Callable[[int, int], None] | None = None) -> ScanResult:
-    """Run the pass; ``on_clip`` receives each clip as soon as it is closed."""
+         progress: Callable[[int, int], None] | None = None, window: Window | None = None) -> ScanResult:
+    """Run the pass; ``on_clip`` receives each clip as soon as it is closed.
+
+    With a ``window`` (CFR sources only), decoding starts with a seek to ``window.start`` and only
+    the window's scenes become clips; frame indices stay those of a pass from frame 0.
+    """
     import cv2
     from scenedetect import open_video
     from scenedetect.scene_manager import compute_downscale_factor, get_scenes_from_cuts
@@ -90,11 +116,21 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
     if on_open:
         on_open(fps, width, height, total_est)
     detector = cfg.detector() if cfg.detector else None
+    first = window.start if window else 0
+    shadow = None
+    if window is not None:
+        from .sync import FlashShadow, above_threshold, supports
+
+        if detector is None or not supports(detector):
+            raise ValueError("range scans need a ContentDetector with a frame-count min_scene_len")
+        if first > 0:
+            video.seek(first)
+            shadow = FlashShadow(first, window.own_start, detector._flash_filter._filter_length)
     lag = 2 + max(getattr(detector, "event_buffer_length", 0) or 0, getattr(detector, "_min_scene_len", 0) or 0,
                   getattr(detector, "window_width", 0) or 0) if detector else 0
 
     keys = deque(sorted(keyframe_times))
-    state = _State(cfg, fps, on_clip)
+    state = _State(cfg, fps, on_clip, window)
     pending: deque = deque()  # (index, t, frame, is_key) awaiting a final scene membership
     recent: deque = deque(maxlen=lag + READ_AHEAD + 8)  # (position, index) to map cut timecodes
     cuts: set[int] = set()
@@ -103,7 +139,7 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
     frame_size = None
     frames_q: queue.Queue = queue.Queue(READ_AHEAD)
     stop = threading.Event()
-    reader = threading.Thread(target=_reader, args=(video, frames_q, stop), daemon=True)
+    reader = threading.Thread(target=_reader, args=(video, frames_q, stop, first), daemon=True)
     workers = min(4, os.cpu_count() or 1)
     with ThreadPoolExecutor(workers, thread_name_prefix="flow") as pool:
         state.pool = pool if cfg.motion else None
@@ -119,6 +155,9 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
                     end_pos = item[1]
                     continue
                 index, frame, position = item
+                if window is not None and position.frame_num != index:
+                    raise SeekMismatch(f"frame {index} decoded at position {position.frame_num} "
+                                       f"({position.seconds:.3f} s) after a seek to {first}")
                 t = position.seconds
                 is_key = False
                 while keys and keys[0] <= t + 0.5 / fps:
@@ -141,9 +180,13 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
                         for cut in detector.process_frame(position, small):
                             raw_cuts.append(cut)
                             cuts.add(_index_of(cut, recent, state.committed))
+                        if shadow is not None and index > first:
+                            shadow.feed(index, above_threshold(detector))
                 pending.append((index, t, frame, is_key))
-                while len(pending) > lag:
+                while len(pending) > lag and not state.stopped:
                     state.commit(*pending.popleft(), cuts)
+                if state.stopped:
+                    break
                 if progress and index % 25 == 0:
                     progress(index, total_est)
         finally:
@@ -156,16 +199,21 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
         if last_pos is None:
             raise InputError("no_decodable_frames", "the video stream has no decodable frames")
         end_pos = end_pos if end_pos is not None else last_pos
-        if detector is not None:
+        eof = not state.stopped
+        if detector is not None and eof:
             for cut in detector.post_process(end_pos):
                 raw_cuts.append(cut)
                 cuts.add(_index_of(cut, recent, state.committed))
-        while pending:
+        while pending and not state.stopped:
             state.commit(*pending.popleft(), cuts)
         end_index = state.committed + 1
-        state.finish(end_index, last_pos.seconds + 1.0 / fps)
+        if not state.stopped:
+            state.finish(end_index, last_pos.seconds + 1.0 / fps)
     if progress:
         progress(end_index, end_index)
+    if window is not None:  # the whole pass's cuts are not known here: no timecode pairs
+        exact = shadow is None or shadow.exact(state.committed)
+        return ScanResult(fps, end_index, width, height, state.scenes, [], state.dropped, eof, exact)
     scene_tcs = get_scenes_from_cuts(sorted(set(raw_cuts)), start_pos, end_pos + 1) if detector else []
     return ScanResult(fps, end_index, width, height, state.scenes, scene_tcs, state.dropped)
 
@@ -183,10 +231,11 @@ def _index_of(cut, recent: deque, committed: int) -> int:
 class _State:
     """Scene and piece boundaries over committed frames; opens and closes ClipBuilders."""
 
-    def __init__(self, cfg: ScanConfig, fps: float, on_clip):
-        self.cfg, self.fps, self.on_clip = cfg, fps, on_clip
+    def __init__(self, cfg: ScanConfig, fps: float, on_clip, window: Window | None = None):
+        self.cfg, self.fps, self.on_clip, self.window = cfg, fps, on_clip, window
         self.pool = None
-        self.scene = -1
+        self.stopped = False  # a range scan has closed its last owned scene
+        self.scene = -1  # the open scene's first frame
         self.clip: ClipBuilder | None = None
         self.committed = -1
         self.scenes: list[tuple[int, int]] = []
@@ -208,11 +257,22 @@ class _State:
 
     def commit(self, index: int, t: float, frame: np.ndarray, is_key: bool, cuts: set[int]) -> None:
         self.committed = index
+        w = self.window
+        if w is not None and index >= w.own_end and (self.clip is None or index in cuts):
+            # The scene open at the range's end has ended (or none was open): the next range's.
+            if self.clip is not None:
+                self._close(index, t, scene_end=True)
+                self.scenes[-1] = (self.scenes[-1][0], index)
+            self.stopped = True
+            return
+        if w is not None and self.clip is None and (index < w.own_start or not (index in cuts or index == 0)):
+            return  # warm-up, or the tail of a scene that started in the previous range
         if self.clip is None or index in cuts:
             if self.clip is not None:
                 self._close(index, t, scene_end=True)
                 self.scenes[-1] = (self.scenes[-1][0], index)
-            self.scene += 1
+            # A scene is named by its first frame: the same number whichever range task found it.
+            self.scene = index
             self.scenes.append((index, index))
             self._open(index, t)
         elif self.cfg.split_duration and t + 1.0 / self.fps - self.clip.start_t > self.cfg.split_duration + EPS:

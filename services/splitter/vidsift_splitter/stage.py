@@ -20,6 +20,7 @@ from .ops.resolution import VideoResolutionFilter
 from .ops.split_by_duration import VideoSplitByDurationMapper
 from .ops.split_by_scene import VideoSplitBySceneMapper
 from .probe import probe
+from .ranges import plan, scan_range
 from .scan import ScanConfig, scan
 
 log = logging.getLogger(__name__)
@@ -61,23 +62,27 @@ def first_rejection(filters: list[Filter], stats: dict) -> Decision | None:
     return None
 
 
-def split_source(ref: SourceRef, ctx: StageContext) -> list[ClipRef]:
+def split_source(ref: SourceRef, ctx: StageContext) -> list[ClipRef | SourceRef]:
+    """Clip references of the source (or of its range); for a long source, its range references."""
     ops = ctx.ops(STAGE)
     validity_op = next((op.name for op in ops if op.name == "video_validity_filter"), None)
     try:
         with open_input(ref.uri, ctx.settings) as src:
             source_id = fingerprint(src.path, src.stat.size)
+            if ref.is_range:
+                return _split_range(ref, ctx, ops, src, source_id)
             done = ctx.jobs.load_source(source_id)
-            if done is None:
+            planned = ctx.jobs.load_plan(source_id) if done is None else None
+            if done is None and planned is None:
                 return _split(ref, ctx, ops, src, source_id)
-            split_uri, clips = done
+            split_uri, out = done if done is not None else (planned["uri"], _range_refs(ref, planned))
             if split_uri != ref.uri:
                 # Clip ids come from the content: the clips exist once, under the first URI.
                 ctx.jobs.reject_input(ref.uri, STAGE, None, f"same content as {split_uri} (source {source_id}), "
                                       "whose clips are in this job already", "duplicate_source")
                 return []
-            log.info("%s already split (%d clips); re-publishing", ref.uri, len(clips))
-            return clips
+            log.info("%s already %s (%d refs); re-publishing", ref.uri, "split" if done else "planned", len(out))
+            return out
     except InputError as exc:
         ctx.jobs.reject_input(ref.uri, STAGE, validity_op, exc.message, exc.error_type)
     except NotFound as exc:
@@ -87,15 +92,41 @@ def split_source(ref: SourceRef, ctx: StageContext) -> list[ClipRef]:
     return []
 
 
-def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[ClipRef]:
+class _Clips:
+    """Closed clips -> clip references: rejections recorded, survivors' sample frames stored."""
+
+    def __init__(self, ref: SourceRef, ctx: StageContext, ops, source_id: str, source_stats: dict):
+        self.ref, self.ctx, self.source_id, self.source_stats = ref, ctx, source_id, source_stats
+        self.filters = [op for op in ops if isinstance(op, Filter)]
+        self.survivors: list[ClipRef] = []
+        self.closed = 0
+
+    def add(self, c: ClosedClip, info: SourceInfo) -> None:
+        self.closed += 1
+        ref = self.ref
+        clip = ClipRef(job=ref.job, recipe_id=ref.recipe_id, id=clip_id(self.source_id, c.start, c.end, ref.recipe_id),
+                       source=info, scene=c.scene, start_frame=c.start, end_frame=c.end, start=c.start_t, end=c.end_t,
+                       stats=_stats(c, self.source_stats))
+        rejection = first_rejection(self.filters, clip.stats)
+        if rejection is not None:
+            self.ctx.jobs.reject_clip(clip, STAGE, rejection.op, rejection.reason)
+            return
+        self.survivors.append(clip.with_updates(frames=_store_frames(self.ctx, self.source_id, c)))
+
+
+def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[ClipRef | SourceRef]:
     t0 = time.monotonic()
     meta = probe(src.path)
-    filters = [op for op in ops if isinstance(op, Filter)]
     source_stats = {"video_width": meta.width, "video_height": meta.height}
     cfg = scan_config(ops, source_stats, frame_requests(ctx))
-    survivors: list[ClipRef] = []
+    ranges = plan(src.path, meta, cfg, ctx.settings.split_range_s)
+    if ranges is not None:  # a long source: range tasks instead of one long scan
+        doc = ranges.to_doc(ref.uri)
+        ctx.jobs.save_plan(source_id, doc)
+        ctx.emit("planned", STAGE, uri=ref.uri, ranges=len(ranges.ranges), seconds=time.monotonic() - t0)
+        return _range_refs(ref, doc)
+    clips = _Clips(ref, ctx, ops, source_id, source_stats)
     opened: dict[str, SourceInfo] = {}
-    closed = [0]
 
     def on_open(fps: float, width: int, height: int, frames: int) -> None:
         # Source facts known once the decoder is open; the decoded frame count is final at the end.
@@ -103,33 +134,83 @@ def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[
                                     width=width, height=height, fps=fps, frames=frames, duration=meta.duration,
                                     codec=meta.codec, rotation=meta.rotation)
 
-    def on_clip(c: ClosedClip) -> None:
-        closed[0] += 1
-        clip = ClipRef(job=ref.job, recipe_id=ref.recipe_id, id=clip_id(source_id, c.start, c.end, ref.recipe_id),
-                       source=opened["info"], scene=c.scene,
-                       start_frame=c.start, end_frame=c.end, start=c.start_t, end=c.end_t,
-                       stats=_stats(c, source_stats))
-        rejection = first_rejection(filters, clip.stats)
-        if rejection is not None:
-            ctx.jobs.reject_clip(clip, STAGE, rejection.op, rejection.reason)
-            return
-        survivors.append(clip.with_updates(frames=_store_frames(ctx, source_id, c)))
-
-    result = scan(src.path, cfg, meta.keyframe_times, on_clip, on_open=on_open,
+    result = scan(src.path, cfg, meta.keyframe_times, lambda c: clips.add(c, opened["info"]), on_open=on_open,
                   progress=lambda done, total: ctx.emit("progress", STAGE, uri=ref.uri, done=done, total=total))
     info = SourceInfo(uri=ref.uri, source_id=source_id, size=src.stat.size, etag=src.stat.etag,
                       width=result.width, height=result.height, fps=result.fps, frames=result.frames,
                       duration=result.frames / result.fps if result.fps else meta.duration,
                       codec=meta.codec, rotation=meta.rotation)
     # Clips were built while the pass ran; give them the final source facts (frame count, size).
-    survivors = [c.with_updates(source=info) for c in survivors]
-    if not closed[0]:  # nothing to reject clip by clip: the input itself gets the record
-        ctx.jobs.reject_input(ref.uri, STAGE, _no_clip_op(ops), _no_clip_reason(ops, info), "no_clips",
-                              stats={"video_duration": round(info.duration, 6), "video_frames": info.frames})
+    survivors = [c.with_updates(source=info) for c in clips.survivors]
+    if not clips.closed:  # nothing to reject clip by clip: the input itself gets the record
+        _no_clips(ctx, ops, ref.uri, info)
     ctx.jobs.save_source(info, survivors)
     ctx.emit("split", STAGE, uri=ref.uri, clips=len(survivors), scenes=len(result.scenes),
              dropped=result.dropped, seconds=time.monotonic() - t0)
     return survivors
+
+
+def _range_refs(ref: SourceRef, doc: dict) -> list[SourceRef]:
+    return [SourceRef(job=ref.job, uri=ref.uri, recipe_id=ref.recipe_id, range_start=a, range_end=b, fps=doc["fps"])
+            for a, b in doc["ranges"]]
+
+
+def _split_range(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[ClipRef]:
+    done = ctx.jobs.load_range(source_id, ref.range_start)
+    if done is not None:  # a redelivered range task: the same clips again, nothing written
+        _finish_plan(ctx, ops, source_id)
+        return [ClipRef.model_validate(c) for c in done["clips"]]
+    doc = ctx.jobs.load_plan(source_id)
+    if doc is None or [ref.range_start, ref.range_end] not in doc["ranges"]:
+        raise ValueError(f"{ref.uri}: range [{ref.range_start}, {ref.range_end}) is not in a stored plan "
+                         f"of source {source_id} (the source changed, or the message was not the splitter's)")
+    t0 = time.monotonic()
+    meta = probe(src.path)
+    source_stats = {"video_width": meta.width, "video_height": meta.height}
+    cfg = scan_config(ops, source_stats, frame_requests(ctx))
+    result, closed, first = scan_range(
+        src.path, cfg, meta, doc["fps"], (ref.range_start, ref.range_end),
+        progress=lambda done, total: ctx.emit("progress", STAGE, uri=ref.uri, done=done, total=total))
+    if result.eof and result.frames != doc["frames"]:
+        log.warning("%s: decoded %d frames, the plan counted %d; clip references keep the plan's count",
+                    ref.uri, result.frames, doc["frames"])
+    # Every range gives its clips the same source facts (the plan's frame count), as a whole pass would.
+    info = SourceInfo(uri=ref.uri, source_id=source_id, size=src.stat.size, etag=src.stat.etag,
+                      width=result.width, height=result.height, fps=result.fps, frames=doc["frames"],
+                      duration=doc["frames"] / result.fps, codec=meta.codec, rotation=meta.rotation)
+    clips = _Clips(ref, ctx, ops, source_id, source_stats)
+    for c in closed:
+        clips.add(c, info)
+    ctx.jobs.save_range(source_id, ref.range_start, {
+        "range": [ref.range_start, ref.range_end], "source": info.model_dump(mode="json"),
+        "clips": [c.to_message() for c in clips.survivors], "closed": clips.closed, "first_frame": first,
+        "scenes": [list(sc) for sc in result.scenes]})
+    _finish_plan(ctx, ops, source_id)
+    ctx.emit("split", STAGE, uri=ref.uri, clips=len(clips.survivors), scenes=len(result.scenes),
+             dropped=result.dropped, seconds=time.monotonic() - t0)
+    return clips.survivors
+
+
+def _finish_plan(ctx: StageContext, ops, source_id: str) -> None:
+    """Once every range is done, the source's document (as a whole pass writes it).
+
+    Each range task checks after saving its own document; the last to save sees all of them.
+    """
+    if ctx.jobs.load_source(source_id) is not None:
+        return
+    doc = ctx.jobs.load_plan(source_id)
+    parts = [ctx.jobs.load_range(source_id, a) for a, _ in doc["ranges"]]
+    if any(p is None for p in parts):
+        return
+    info = SourceInfo.model_validate(parts[-1]["source"])
+    if not sum(p["closed"] for p in parts):
+        _no_clips(ctx, ops, doc["uri"], info)
+    ctx.jobs.save_source(info, [ClipRef.model_validate(c) for p in parts for c in p["clips"]])
+
+
+def _no_clips(ctx: StageContext, ops, uri: str, info: SourceInfo) -> None:
+    ctx.jobs.reject_input(uri, STAGE, _no_clip_op(ops), _no_clip_reason(ops, info), "no_clips",
+                          stats={"video_duration": round(info.duration, 6), "video_frames": info.frames})
 
 
 def _no_clip_op(ops) -> str | None:
