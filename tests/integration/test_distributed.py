@@ -32,11 +32,15 @@ def _key(lines):
     return out
 
 
-@pytest.fixture
-def workers(rabbitmq_url, s3_server, tmp_path):
+# Whole-source split tasks; and range tasks (the 10 s clip in ranges of about 4 s: a long source's path).
+SPLIT_MODES = {"whole": {}, "ranges": {"VIDSIFT_SPLIT_RANGE_S": "4"}}
+
+
+@pytest.fixture(params=sorted(SPLIT_MODES))
+def workers(request, rabbitmq_url, s3_server, tmp_path):
     prefix = f"s3://{s3_server.bucket}/run-{uuid.uuid4().hex[:8]}"
     env = env_with(VIDSIFT_BROKER_URL=rabbitmq_url, VIDSIFT_STORAGE_URL=prefix, VIDSIFT_SCRATCH_DIR=str(tmp_path),
-                   **s3_server.env())
+                   **s3_server.env(), **SPLIT_MODES[request.param])
     procs = []
     for stage in ("split", "score", "resize", "caption"):
         log = open(tmp_path / f"worker-{stage}.log", "wb")
@@ -52,26 +56,31 @@ def workers(rabbitmq_url, s3_server, tmp_path):
             p.kill()
 
 
-def wait_done(env, job, uris, timeout=600):
+def job_store(env, job):
+    import os
+
     from vidsift.config import load_settings
     from vidsift.jobs import JobStore
     from vidsift.storage import open_storage
 
-    import os
     old = dict(os.environ)
     os.environ.update(env)
     try:
         settings = load_settings()
-        jobs = JobStore(open_storage(f"{settings.storage_url}/jobs/{job}", settings), job)
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if not jobs.outstanding(uris):
-                return
-            time.sleep(2)
-        raise AssertionError(f"job {job} not finished: outstanding {jobs.outstanding(uris)}")
+        return JobStore(open_storage(f"{settings.storage_url}/jobs/{job}", settings), job)
     finally:
         os.environ.clear()
         os.environ.update(old)
+
+
+def wait_done(env, job, uris, timeout=600):
+    jobs = job_store(env, job)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if not jobs.outstanding(uris):
+            return
+        time.sleep(2)
+    raise AssertionError(f"job {job} not finished: outstanding {jobs.outstanding(uris)}")
 
 
 def test_submit_workers_export_equals_embedded_run(workers, video, tmp_path):
@@ -84,8 +93,13 @@ def test_submit_workers_export_equals_embedded_run(workers, video, tmp_path):
     subprocess.run([vidsift_exe(), "export", job, "--out", str(manifest)], env=workers, check=True)
 
     out = tmp_path / "embedded"
+    ranged = "VIDSIFT_SPLIT_RANGE_S" in workers
     subprocess.run([vidsift_exe(), "run", *uris, "--out", str(out), "--recipe", "local", "--no-progress"],
-                   env=env_with(VIDSIFT_SCRATCH_DIR=str(tmp_path)), check=True)
+                   env=env_with(VIDSIFT_SCRATCH_DIR=str(tmp_path), VIDSIFT_SPLIT_RANGE_S=workers.get(
+                       "VIDSIFT_SPLIT_RANGE_S", "0")), check=True)
+    # The ranged case really went through range tasks (plans in S3 and on disk), the other did not.
+    assert bool(list(job_store(workers, job).store.list("ranges/"))) == ranged
+    assert bool(list((out / "ranges").glob("*/plan.json"))) == ranged
 
     dist_acc, emb_acc = _lines(manifest), _lines(out / "manifest.jsonl")
     dist_rej, emb_rej = _lines(manifest.with_name("manifest.rejected.jsonl")), _lines(out / "rejected.jsonl")
