@@ -348,16 +348,50 @@ def _get(channel, queue: str):
     return None if raw is None else channel.message_to_python(raw)
 
 
-def _drop_failure_record(settings: Settings, info: dict) -> None:
+def _letter_ref(info: dict) -> tuple[SourceRef | ClipRef, str] | None:
+    """The validated reference of a dead letter (its job id names a storage folder) and its record id."""
     kind = ClipRef if (info["ref"] or {}).get("schema") == ClipRef.model_fields["schema_"].default else SourceRef
     try:
-        ref = parse_message(info["ref"], kind)  # validated: the job id names a storage folder
+        ref = parse_message(info["ref"], kind)
     except BadMessage:
+        return None
+    return ref, (ref.id if isinstance(ref, ClipRef) else input_record_id(ref.uri))
+
+
+def _drop_failure_record(settings: Settings, info: dict) -> None:
+    found = _letter_ref(info)
+    if found is None:
         return
-    record_id = ref.id if isinstance(ref, ClipRef) else input_record_id(ref.uri)
+    ref, record_id = found
     jobs = job_store(settings, ref.job)
     if not jobs.has_record(record_id):
         return
     doc = json.loads(jobs.store.get_bytes(f"records/{record_id}.json"))
     if doc.get("status") == "rejected" and doc["line"].get("error_type") == info["error_type"]:
         jobs.store.delete(f"records/{record_id}.json")
+
+
+def settle(app: Celery, settings: Settings, stage: str, limit: int = 100_000) -> int:
+    """Give each dead letter without a record its failure record; the messages stay for ``replay``.
+
+    A message the broker dead-lettered itself (the worker died on every delivery: ``worker_lost``)
+    has no record, because no delivery ran to the end to write one, so its job would count the input
+    or clip as still in flight. After settling, the job is complete with that failure in its
+    rejected rows; ``replay`` deletes the record again (same error type) before retrying.
+    """
+    settled = 0
+    for info in dead_letters(app, stage, limit):
+        found = _letter_ref(info)
+        if found is None:
+            continue  # an undecodable body names no job
+        ref, record_id = found
+        jobs = job_store(settings, ref.job)
+        if jobs.has_record(record_id):
+            continue
+        text = f"{info['error']} (dead-lettered; `vidsift dlq replay {stage} --type {info['error_type']}` retries it)"
+        if isinstance(ref, SourceRef):
+            jobs.reject_input(ref.uri, stage, None, text, info["error_type"])
+        else:
+            jobs.reject_clip(ref, stage, None, text, error_type=info["error_type"])
+        settled += 1
+    return settled

@@ -6,6 +6,7 @@ process (Celery's test worker, solo pool) so the retry backoff can be shortened.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -97,3 +98,38 @@ def test_json_only_and_failures_never_acked_silently():
     assert conf.task_acks_late and conf.task_reject_on_worker_lost
     assert not conf.task_acks_on_timeout and not conf.task_acks_on_failure  # never dropped silently
     assert conf.worker_consumer.endswith("DeadLetteringConsumer")
+
+
+def test_a_message_the_broker_dead_lettered_gets_its_record_by_settle(app_and_settings, video, tmp_path):
+    """A worker that dies on every delivery writes nothing; RabbitMQ dead-letters the message after
+    DELIVERY_LIMIT returns (here: real returns of a real quorum queue, no worker needed)."""
+    app, settings = app_and_settings
+    job = f"wl-{uuid.uuid4().hex[:6]}"
+    uri = "file://" + str(video("imageio__realshort.mp4"))
+    recipe = load_recipe(_recipe_file(tmp_path))
+    jobs = transport.job_store(settings, job)
+    jobs.save_recipe(recipe)
+    transport.publish(app, "split", to_message(SourceRef(job=job, uri=uri, recipe_id=recipe.id)))
+    with app.connection_for_write() as conn:
+        channel = conn.channel()
+        for _ in range(transport.DELIVERY_LIMIT + 1):  # each return counts, as a killed consumer's does
+            wait(lambda: channel.queue_declare(queue="vidsift.split", passive=True).message_count
+                 + len(transport.dead_letters(app, "split")) > 0)
+            raw = channel.basic_get("vidsift.split", no_ack=False)
+            if raw is None:
+                break
+            channel.basic_reject(raw.delivery_info["delivery_tag"], requeue=True)
+        channel.close()
+    wait(lambda: len(transport.dead_letters(app, "split")) == 1)
+    (letter,) = transport.dead_letters(app, "split")
+    assert letter["error_type"] == "worker_lost"
+    assert jobs.outstanding([uri]) == [uri]  # no record: the job would wait for it forever
+
+    assert transport.settle(app, settings, "split") == 1
+    assert transport.settle(app, settings, "split") == 0  # idempotent
+    assert jobs.outstanding([uri]) == []
+    line = json.loads(jobs.store.get_bytes(f"records/{input_record_id(uri)}.json"))["line"]
+    assert line["error_type"] == "worker_lost" and "vidsift dlq replay split --type worker_lost" in line["reason"]
+    assert len(transport.dead_letters(app, "split")) == 1  # still there to replay
+    assert transport.replay(app, settings, "split", "worker_lost") == 1
+    assert not jobs.has_record(input_record_id(uri))  # the replayed input is in flight again

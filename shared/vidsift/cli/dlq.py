@@ -1,4 +1,4 @@
-"""`vidsift dlq list|replay STAGE`: inspect a stage's dead-letter queue, and send its messages back."""
+"""`vidsift dlq list|settle|replay STAGE`: inspect a stage's dead-letter queue, record what it holds, send it back."""
 
 from __future__ import annotations
 
@@ -39,6 +39,23 @@ def list_(ctx, stage, limit, as_json):
     if not as_json:
         counts = Counter(d["error_type"] for d in letters)
         click.echo(f"{len(letters)} dead letter(s) in {stage}" + (f": {dict(counts)}" if counts else ""), err=True)
+
+
+@dlq.command()
+@click.argument("stage", type=click.Choice(STAGES))
+@click.pass_context
+def settle(ctx, stage):
+    """Write a failure record for each of STAGE's dead letters that has none (worker_lost), so its job completes.
+
+    The messages stay in the dead-letter queue; `replay` still retries them.
+    """
+    from ..transport import declare_topology, make_app, settle as settle_letters
+
+    settings = settings_from(ctx)
+    app = make_app(settings)
+    declare_topology(app)
+    n = settle_letters(app, settings, stage)
+    click.echo(f"wrote {n} failure record(s) for dead letters of vidsift.{stage}.dlq")
 
 
 @dlq.command()
