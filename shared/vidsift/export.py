@@ -37,6 +37,10 @@ def reason_class(reason: str | None) -> str:
     return re.sub(r"\s+", " ", re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "", reason)).strip()
 
 
+# The summary keys the CLI prints when a run or an export ends.
+HEADLINE = ("accepted_clips", "rejected_clips", "failed_inputs", "rejected_inputs")
+
+
 def summarize(accepted: list[dict], rejected: list[dict], extra: dict[str, Any] | None = None) -> dict:
     by_op: dict[str, Counter] = defaultdict(Counter)
     reasons: dict[str, Counter] = defaultdict(Counter)

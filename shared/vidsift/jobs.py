@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
 from .recipe import Recipe, recipe_from_json
-from .refs import ClipRef, SourceInfo
+from .refs import ClipRef, SourceInfo, SourceRef
 from .storage import Storage
 
 
@@ -39,6 +39,11 @@ INPUT_DECISIONS = frozenset({"no_clips", "duplicate_source"})
 
 def input_record_id(uri: str) -> str:
     return "src-" + hashlib.sha256(uri.encode()).hexdigest()[:24]
+
+
+def record_id(ref: SourceRef | ClipRef) -> str:
+    """The key of the final record a reference ends in: its clip id, or its input's (a source or range)."""
+    return ref.id if isinstance(ref, ClipRef) else input_record_id(ref.uri)
 
 
 def clip_line(clip: ClipRef) -> dict[str, Any]:
@@ -104,10 +109,8 @@ class JobStore:
 
     def load_source(self, source_id: str) -> tuple[str, list[ClipRef]] | None:
         """(the URI it was split from, its clip references), or None if not split yet."""
-        if not self.store.exists(f"sources/{source_id}.json"):
-            return None
-        doc = json.loads(self.store.get_bytes(f"sources/{source_id}.json"))
-        return doc["source"]["uri"], [ClipRef.model_validate(c) for c in doc["clips"]]
+        doc = self._load(f"sources/{source_id}.json")
+        return None if doc is None else (doc["source"]["uri"], [ClipRef.model_validate(c) for c in doc["clips"]])
 
     # ranges of a long source (services/splitter/vidsift_splitter/ranges.py) -----------------
     def save_plan(self, source_id: str, doc: dict) -> None:
@@ -160,6 +163,14 @@ class JobStore:
         line = {"source": uri, "stage": stage, "op": op, "reason": reason, "error_type": error_type,
                 "__dj__stats__": stats or {}}
         self._write(input_record_id(uri), {"status": "rejected", "line": line})
+
+    def record_failure(self, ref: SourceRef | ClipRef, stage: str, reason: str, error_type: str) -> None:
+        """A reference that could not be processed: its input's record (a source, or one of its ranges),
+        or its clip's, unless the clip already has one (an earlier delivery finished it)."""
+        if isinstance(ref, SourceRef):
+            self.reject_input(ref.uri, stage, None, reason, error_type)
+        elif not self.has_record(ref.id):
+            self.reject_clip(ref, stage, None, reason, error_type=error_type)
 
     def _write(self, record_id: str, doc: dict) -> None:
         self.store.put_bytes(f"records/{record_id}.json", _dumps(doc), "application/json")

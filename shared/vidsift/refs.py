@@ -13,6 +13,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 SOURCE_SCHEMA = "vidsift.source/1"
 CLIP_SCHEMA = "vidsift.clip/1"
+# Seconds a range task decodes before its range, so its scene detector starts warm (splitter ranges.py).
+RANGE_WARMUP_S = 5.0
 
 
 class BadMessage(ValueError):
@@ -81,6 +83,12 @@ class SourceRef(_Ref):
     @property
     def range_seconds(self) -> float | None:
         return (self.range_end - self.range_start) / self.fps if self.is_range else None
+
+    @property
+    def media_seconds(self) -> float | None:
+        """Media a range task may decode: its warm-up, its range, and as much again for the scene open
+        at its end (decoded to its end). None for a whole source: its length is unknown until probed."""
+        return 2 * self.range_seconds + RANGE_WARMUP_S if self.is_range else None
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

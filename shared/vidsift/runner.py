@@ -62,15 +62,9 @@ def process_source(uri: str, ctx: StageContext) -> SourceOutcome:
             out = run_stage(stage, ref, ctx)
             timings[stage] += time.monotonic() - t
         except Exception as exc:  # noqa: BLE001 - recorded against the input or clip, the run goes on
-            if isinstance(ref, SourceRef):
-                log.error("split failed for %s: %s", uri, exc)
-                ctx.jobs.reject_input(uri, "split", None, _message(exc), error_type(exc))
-                if ref.is_range:
-                    continue  # the other ranges still give their clips
-                return SourceOutcome(uri, time.monotonic() - t0, timings)
-            log.error("%s failed for clip %s: %s", stage, ref.id, exc)
-            ctx.jobs.reject_clip(ref, stage, None, _message(exc), error_type=error_type(exc))
-            continue
+            log.error("%s failed for %s: %s", stage, ref.id if isinstance(ref, ClipRef) else uri, exc)
+            ctx.jobs.record_failure(ref, stage, _message(exc), error_type(exc))
+            continue  # a failed range: the other ranges still give their clips
         todo[:0] = [(nxt, r) for r in out if (nxt := route(stage, r))]
     return SourceOutcome(uri, time.monotonic() - t0, timings)
 

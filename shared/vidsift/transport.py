@@ -21,11 +21,11 @@ from kombu import Exchange, Queue
 from kombu.serialization import loads
 
 from .config import Settings, load_settings
-from .jobs import JobStore, input_record_id
+from .jobs import JobStore, record_id
 from .metrics import instrument
 from .ops.base import STAGES
 from .pipeline import QUEUES, TASKS, StageContext, route, run_stage
-from .refs import BadMessage, ClipRef, SourceRef, parse_message, to_message
+from .refs import CLIP_SCHEMA, BadMessage, ClipRef, SourceRef, parse_message, to_message
 from .storage import open_storage
 from .storage.http import InputTimeout
 
@@ -99,18 +99,14 @@ class ScaledRequest(Request):
 
 
 def _media_seconds(payload) -> float | None:
-    """Seconds of media the task covers: a clip's span; a source range's span plus its warm-up and one
-    range of slack (the scene open at the range's end is decoded to its end); None: not known."""
+    """Seconds of media the task covers: a clip's span, a source range's (``SourceRef.media_seconds``);
+    None: not known (a whole source, or a message that does not parse: the task rejects it anyway)."""
     try:
         msg = payload[0][0]
-        if msg.get("schema") == ClipRef.model_fields["schema_"].default:
+        if msg.get("schema") == CLIP_SCHEMA:
             return max(0.0, float(msg["end"]) - float(msg["start"]))
-        if msg.get("range_start") is not None:
-            from vidsift_splitter.ranges import WARMUP_S
-
-            return 2 * (int(msg["range_end"]) - int(msg["range_start"])) / float(msg["fps"]) + WARMUP_S
-        return None
-    except (TypeError, KeyError, IndexError, ValueError, AttributeError, ZeroDivisionError, ImportError):
+        return parse_message(msg, SourceRef).media_seconds if msg.get("range_start") is not None else None
+    except (TypeError, KeyError, IndexError, ValueError, AttributeError, BadMessage):
         return None
 
 
@@ -227,11 +223,7 @@ def fail(app: Celery, settings: Settings, stage: str, ref, message: dict, etype:
     """Final failure: a rejected record (as the embedded runner writes it), and the message parked in
     the stage's DLQ for `vidsift dlq replay`. The DLQ copy is kept even if the record cannot be written."""
     try:
-        jobs = job_store(settings, ref.job)
-        if isinstance(ref, SourceRef):
-            jobs.reject_input(ref.uri, stage, None, text, etype)
-        elif not jobs.has_record(ref.id):  # an earlier delivery may have finished it
-            jobs.reject_clip(ref, stage, None, text, error_type=etype)
+        job_store(settings, ref.job).record_failure(ref, stage, text, etype)
     except Exception as exc:  # noqa: BLE001 - storage may be the failure; the DLQ still holds the message
         log.error("%s: could not write the failure record: %s", stage, exc)
     dead_letter(app, stage, message, etype, text)
@@ -350,25 +342,25 @@ def _get(channel, queue: str):
 
 def _letter_ref(info: dict) -> tuple[SourceRef | ClipRef, str] | None:
     """The validated reference of a dead letter (its job id names a storage folder) and its record id."""
-    kind = ClipRef if (info["ref"] or {}).get("schema") == ClipRef.model_fields["schema_"].default else SourceRef
+    kind = ClipRef if (info["ref"] or {}).get("schema") == CLIP_SCHEMA else SourceRef
     try:
         ref = parse_message(info["ref"], kind)
     except BadMessage:
         return None
-    return ref, (ref.id if isinstance(ref, ClipRef) else input_record_id(ref.uri))
+    return ref, record_id(ref)
 
 
 def _drop_failure_record(settings: Settings, info: dict) -> None:
     found = _letter_ref(info)
     if found is None:
         return
-    ref, record_id = found
+    ref, key = found
     jobs = job_store(settings, ref.job)
-    if not jobs.has_record(record_id):
+    if not jobs.has_record(key):
         return
-    doc = json.loads(jobs.store.get_bytes(f"records/{record_id}.json"))
+    doc = json.loads(jobs.store.get_bytes(f"records/{key}.json"))
     if doc.get("status") == "rejected" and doc["line"].get("error_type") == info["error_type"]:
-        jobs.store.delete(f"records/{record_id}.json")
+        jobs.store.delete(f"records/{key}.json")
 
 
 def settle(app: Celery, settings: Settings, stage: str, limit: int = 100_000) -> int:
@@ -384,14 +376,11 @@ def settle(app: Celery, settings: Settings, stage: str, limit: int = 100_000) ->
         found = _letter_ref(info)
         if found is None:
             continue  # an undecodable body names no job
-        ref, record_id = found
+        ref, key = found
         jobs = job_store(settings, ref.job)
-        if jobs.has_record(record_id):
+        if jobs.has_record(key):
             continue
         text = f"{info['error']} (dead-lettered; `vidsift dlq replay {stage} --type {info['error_type']}` retries it)"
-        if isinstance(ref, SourceRef):
-            jobs.reject_input(ref.uri, stage, None, text, info["error_type"])
-        else:
-            jobs.reject_clip(ref, stage, None, text, error_type=info["error_type"])
+        jobs.record_failure(ref, stage, text, info["error_type"])
         settled += 1
     return settled

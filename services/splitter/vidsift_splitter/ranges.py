@@ -19,12 +19,14 @@ import bisect
 import logging
 from dataclasses import dataclass
 
+from vidsift.refs import RANGE_WARMUP_S
+
 from .clip_builder import ClosedClip
 from .probe import Probe
 from .scan import ScanConfig, ScanResult, SeekMismatch, Window, scan
 
 log = logging.getLogger(__name__)
-WARMUP_S = 5.0  # detector warm-up before a range (at least 4 * min_scene_len frames)
+WARMUP_S = RANGE_WARMUP_S  # detector warm-up before a range (at least 4 * min_scene_len frames)
 WARMUP_RETRY = 6  # an uncertified warm-up is tried once more, this many times longer, before frame 0
 
 

@@ -116,9 +116,7 @@ class _Clips:
 
 def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[ClipRef | SourceRef]:
     t0 = time.monotonic()
-    meta = probe(src.path)
-    source_stats = {"video_width": meta.width, "video_height": meta.height}
-    cfg = scan_config(ops, source_stats, frame_requests(ctx))
+    meta, source_stats, cfg = _prepare(src, ctx, ops)
     ranges = plan(src.path, meta, cfg, ctx.settings.split_range_s)
     if ranges is not None:  # a long source: range tasks instead of one long scan
         doc = ranges.to_doc(ref.uri)
@@ -130,16 +128,12 @@ def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[
 
     def on_open(fps: float, width: int, height: int, frames: int) -> None:
         # Source facts known once the decoder is open; the decoded frame count is final at the end.
-        opened["info"] = SourceInfo(uri=ref.uri, source_id=source_id, size=src.stat.size, etag=src.stat.etag,
-                                    width=width, height=height, fps=fps, frames=frames, duration=meta.duration,
-                                    codec=meta.codec, rotation=meta.rotation)
+        opened["info"] = _info(ref, source_id, src, meta, width, height, fps, frames, meta.duration)
 
     result = scan(src.path, cfg, meta.keyframe_times, lambda c: clips.add(c, opened["info"]), on_open=on_open,
-                  progress=lambda done, total: ctx.emit("progress", STAGE, uri=ref.uri, done=done, total=total))
-    info = SourceInfo(uri=ref.uri, source_id=source_id, size=src.stat.size, etag=src.stat.etag,
-                      width=result.width, height=result.height, fps=result.fps, frames=result.frames,
-                      duration=result.frames / result.fps if result.fps else meta.duration,
-                      codec=meta.codec, rotation=meta.rotation)
+                  progress=_progress(ctx, ref))
+    info = _info(ref, source_id, src, meta, result.width, result.height, result.fps, result.frames,
+                 result.frames / result.fps if result.fps else meta.duration)
     # Clips were built while the pass ran; give them the final source facts (frame count, size).
     survivors = [c.with_updates(source=info) for c in clips.survivors]
     if not clips.closed:  # nothing to reject clip by clip: the input itself gets the record
@@ -148,6 +142,24 @@ def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[
     ctx.emit("split", STAGE, uri=ref.uri, clips=len(survivors), scenes=len(result.scenes),
              dropped=result.dropped, seconds=time.monotonic() - t0)
     return survivors
+
+
+def _prepare(src, ctx: StageContext, ops):
+    """(probe, source-level stats, scan config) of an opened source: container metadata, no decode."""
+    meta = probe(src.path)
+    source_stats = {"video_width": meta.width, "video_height": meta.height}
+    return meta, source_stats, scan_config(ops, source_stats, frame_requests(ctx))
+
+
+def _info(ref: SourceRef, source_id: str, src, meta, width: int, height: int, fps: float, frames: int,
+          duration: float) -> SourceInfo:
+    return SourceInfo(uri=ref.uri, source_id=source_id, size=src.stat.size, etag=src.stat.etag, width=width,
+                      height=height, fps=fps, frames=frames, duration=duration, codec=meta.codec,
+                      rotation=meta.rotation)
+
+
+def _progress(ctx: StageContext, ref: SourceRef):
+    return lambda done, total: ctx.emit("progress", STAGE, uri=ref.uri, done=done, total=total)
 
 
 def _range_refs(ref: SourceRef, doc: dict) -> list[SourceRef]:
@@ -165,19 +177,15 @@ def _split_range(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) ->
         raise ValueError(f"{ref.uri}: range [{ref.range_start}, {ref.range_end}) is not in a stored plan "
                          f"of source {source_id} (the source changed, or the message was not the splitter's)")
     t0 = time.monotonic()
-    meta = probe(src.path)
-    source_stats = {"video_width": meta.width, "video_height": meta.height}
-    cfg = scan_config(ops, source_stats, frame_requests(ctx))
-    result, closed, first = scan_range(
-        src.path, cfg, meta, doc["fps"], (ref.range_start, ref.range_end),
-        progress=lambda done, total: ctx.emit("progress", STAGE, uri=ref.uri, done=done, total=total))
+    meta, source_stats, cfg = _prepare(src, ctx, ops)
+    result, closed, first = scan_range(src.path, cfg, meta, doc["fps"], (ref.range_start, ref.range_end),
+                                       progress=_progress(ctx, ref))
     if result.eof and result.frames != doc["frames"]:
         log.warning("%s: decoded %d frames, the plan counted %d; clip references keep the plan's count",
                     ref.uri, result.frames, doc["frames"])
     # Every range gives its clips the same source facts (the plan's frame count), as a whole pass would.
-    info = SourceInfo(uri=ref.uri, source_id=source_id, size=src.stat.size, etag=src.stat.etag,
-                      width=result.width, height=result.height, fps=result.fps, frames=doc["frames"],
-                      duration=doc["frames"] / result.fps, codec=meta.codec, rotation=meta.rotation)
+    info = _info(ref, source_id, src, meta, result.width, result.height, result.fps, doc["frames"],
+                 doc["frames"] / result.fps)
     clips = _Clips(ref, ctx, ops, source_id, source_stats)
     for c in closed:
         clips.add(c, info)

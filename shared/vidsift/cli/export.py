@@ -39,7 +39,7 @@ def job_store(settings, job_or_dir: str):
 @click.pass_context
 def export(ctx, job, out, recipe, fmt):
     """Collect JOB's records (or a run directory's) into a manifest."""
-    from ..export import collect, summarize, write_json, write_jsonl, write_parquet
+    from ..export import HEADLINE, collect, summarize, write_json, write_jsonl, write_parquet
 
     jobs = job_store(settings_from(ctx), job)
     if not jobs.store.exists("recipe.json"):
@@ -63,7 +63,7 @@ def export(ctx, job, out, recipe, fmt):
     write(out.with_name(f"{out.stem}.rejected.{fmt}"), rejected)
     summary = summarize(accepted, rejected, extra)
     write_json(out.with_name(out.stem + ".summary.json"), summary)
-    click.echo(json.dumps({k: summary[k] for k in ("accepted_clips", "rejected_clips", "failed_inputs", "rejected_inputs")}))
+    click.echo(json.dumps({k: summary[k] for k in HEADLINE}))
 
 
 def _rethreshold(stored, recipe: str, accepted: list[dict], rejected: list[dict], recompute_list: Path):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from pathlib import Path
 
@@ -32,11 +31,10 @@ def run(ctx, inputs, out, recipe, workers, resume, no_progress, metrics_port, **
     """
     from ..inputs import expand_inputs
     from ..recipe import RecipeError, load_recipe
+    from ..export import HEADLINE
     from ..runner import RunError, run_embedded
 
-    settings = settings_from(ctx)
-    if metrics_port is not None:
-        settings = dataclasses.replace(settings, metrics_port=metrics_port)
+    settings = settings_from(ctx, metrics_port=metrics_port)  # None: VIDSIFT_METRICS_PORT
     try:
         rec = with_captioner(load_recipe(recipe), **caption)
     except RecipeError as exc:
@@ -50,5 +48,5 @@ def run(ctx, inputs, out, recipe, workers, resume, no_progress, metrics_port, **
                                progress=not no_progress)
     except RunError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(json.dumps({k: summary[k] for k in ("accepted_clips", "rejected_clips", "failed_inputs", "rejected_inputs")}), err=True)
+    click.echo(json.dumps({k: summary[k] for k in HEADLINE}), err=True)
     click.echo(f"manifest: {Path(out) / 'manifest.jsonl'}", err=True)
