@@ -21,7 +21,7 @@ from vidsift.pipeline import QUEUES
 REPO = Path(__file__).resolve().parents[1]
 SERVICE = {"split": "splitter", "score": "scorer", "resize": "resizer", "caption": "captioner"}
 EXTRAS = {"split": {"splitter"}, "resize": {"resizer"}, "score": {"scorer", "hf"},
-          "caption": {"captioner", "hf"}}
+          "caption": {"captioner", "hf", "vlm"}}
 GPU_STAGES = {"score", "caption"}
 
 
@@ -97,6 +97,35 @@ def test_installs_the_stage_extras_from_the_built_wheel(stage, dockerfile):
     assert "vidsift" in declared["scripts"]
     # The sources stay in the build stage: the final image copies nothing from the context.
     assert not [a for w, a in final_stage(dockerfile) if w in ("COPY", "ADD") and "--from" not in a]
+
+
+def _requirements(extra: str) -> dict:
+    from packaging.requirements import Requirement
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]
+    return {r.name: r for r in map(Requirement, declared[extra])}
+
+
+def test_transformers_is_bounded_above_and_torch_loads_bin_checkpoints():
+    from packaging.version import Version
+
+    hf = _requirements("hf")
+    # transformers 5.x cannot run MiniCPM-V 2.6's remote code: an upper bound, below 5
+    spec = hf["transformers"].specifier
+    assert any(s.operator in ("<", "<=", "==", "~=") for s in spec)
+    assert Version("5.0.0") not in spec and Version("4.57.6") in spec
+    # transformers refuses torch.load of .bin checkpoints below torch 2.6
+    assert Version("2.5.1") not in hf["torch"].specifier and Version("2.6.0") in hf["torch"].specifier
+
+
+def test_gpu_base_image_torch_satisfies_the_hf_extra(stage, dockerfile):
+    if stage not in GPU_STAGES:
+        return
+    from packaging.version import Version
+
+    tag = base_image(dockerfile).split(":", 1)[1]  # pytorch/pytorch:<torch>-cuda…
+    torch_version = Version(tag.split("-", 1)[0])
+    assert torch_version in _requirements("hf")["torch"].specifier, tag
 
 
 def test_runs_as_a_numeric_non_root_user(dockerfile):

@@ -30,7 +30,7 @@ FIRST_TOKEN_TEXT = "!"  # id 0 of the byte-level alphabet
 def build_tiny_vlm(out: Path, steer: str | None = "first", hidden: int = 32, layers: int = 2) -> Path:
     import torch
     from tokenizers import Tokenizer, models, pre_tokenizers, decoders, trainers
-    from transformers import (Idefics3Config, Idefics3ForConditionalGeneration, Idefics3ImageProcessorPil,
+    from transformers import (Idefics3Config, Idefics3ForConditionalGeneration, Idefics3ImageProcessor,
                               Idefics3Processor, PreTrainedTokenizerFast)
 
     tok = Tokenizer(models.BPE())
@@ -42,7 +42,7 @@ def build_tiny_vlm(out: Path, steer: str | None = "first", hidden: int = 32, lay
     assert tok.id_to_token(0) == FIRST_TOKEN_TEXT
     tokenizer = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<end_of_utterance>",
                                         pad_token="<|endoftext|>", chat_template=CHAT_TEMPLATE)
-    images = Idefics3ImageProcessorPil(do_image_splitting=False, size={"longest_edge": IMAGE_SIZE},
+    images = Idefics3ImageProcessor(do_image_splitting=False, size={"longest_edge": IMAGE_SIZE},
                                        max_image_size={"longest_edge": IMAGE_SIZE})
     processor = Idefics3Processor(image_processor=images, tokenizer=tokenizer, image_seq_len=IMAGE_SEQ_LEN,
                                   chat_template=CHAT_TEMPLATE)

@@ -11,6 +11,7 @@ Models with their own code (MiniCPM-V 2.6, ``model_type: minicpmv``) go to ``min
 
 from __future__ import annotations
 
+import inspect
 import logging
 from typing import Sequence
 
@@ -69,6 +70,9 @@ class HFBackend:
         gen = self.model.generation_config
         eos = gen.eos_token_id if gen.eos_token_id is not None else self.processor.tokenizer.eos_token_id
         self.eos_ids = set(eos if isinstance(eos, list) else [eos]) - {None}
+        # A generic tokenizer also returns token_type_ids, which generate() refuses unless the model
+        # reads them (Gemma 3 does; Idefics3 does not).
+        self.drop_inputs = {"token_type_ids"} - set(inspect.signature(self.model.forward).parameters)
         self._torch = torch
         log.info("loaded %s (%s) on %s", params.model, type(self.model).__name__, self.device)
 
@@ -85,6 +89,8 @@ class HFBackend:
         texts = [self._prompt(len(frames)) for frames in clips_frames]
         images = [[Image.fromarray(f) for f in frames] for frames in clips_frames]
         inputs = self.processor(text=texts, images=images, return_tensors="pt", padding=True).to(self.device)
+        for name in self.drop_inputs:
+            inputs.pop(name, None)
         sample = self.params.temperature > 0
         kwargs = {"do_sample": sample, **({"temperature": self.params.temperature} if sample else {})}
         with self._torch.inference_mode():
