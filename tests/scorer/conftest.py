@@ -120,7 +120,7 @@ def save_tiny_classifier(path: Path, labels: list[str], seed: int = 0, swap_from
 
 @pytest.fixture(scope="session")
 def tiny_models(tmp_path_factory):
-    """Paths of tiny saved models: aesthetics, nsfw, nsfw_swapped, watermark, no_label."""
+    """Paths of tiny saved models: aesthetics, nsfw, nsfw_swapped, watermark, no_label, generic."""
     pytest.importorskip("transformers")
     root = tmp_path_factory.mktemp("tiny-models")
     nsfw = save_tiny_classifier(root / "nsfw", ["normal", "nsfw"], seed=1)
@@ -130,4 +130,5 @@ def tiny_models(tmp_path_factory):
         "nsfw_swapped": save_tiny_classifier(root / "nsfw-swapped", [], swap_from=nsfw),
         "watermark": save_tiny_classifier(root / "watermark", ["no_watermark", "watermark"], seed=2),
         "no_label": save_tiny_classifier(root / "no-label", ["cat", "dog"], seed=3),
+        "generic": save_tiny_classifier(root / "generic", ["LABEL_0", "LABEL_1"], seed=4),
     }

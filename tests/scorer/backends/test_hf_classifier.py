@@ -4,7 +4,7 @@ import pytest
 pytest.importorskip("torch")
 
 from vidsift_scorer.backends import ModelLoadError  # noqa: E402
-from vidsift_scorer.backends.hf_classifier import HFClassifier, label_index  # noqa: E402
+from vidsift_scorer.backends.hf_classifier import HFClassifier, label_index, resolve_label  # noqa: E402
 
 
 def _frames(n=4):
@@ -41,6 +41,30 @@ def test_model_without_the_label_names_its_labels(tiny_models):
     with pytest.raises(ModelLoadError) as err:
         _load(tiny_models["no_label"], "nsfw")
     assert "'nsfw'" in str(err.value) and "['cat', 'dog']" in str(err.value)
+
+
+def test_generic_labels_score_class_one_as_data_juicer_with_one_warning(tiny_models, caplog):
+    import torch
+
+    path = tiny_models["generic"]  # id2label {0: LABEL_0, 1: LABEL_1}, as many hub checkpoints
+    HFClassifier(model=str(path), label="watermark", revision=None).check()  # preflight passes
+    with caplog.at_level("WARNING", logger="vidsift_scorer.backends.hf_classifier"):
+        backend = _load(path, "watermark")
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "LABEL_1" in warnings[0] and "'watermark'" in warnings[0]
+    assert backend.index == 1
+    frames = _frames()
+    with torch.no_grad():
+        want = backend.model(pixel_values=backend.transform(frames)).logits.softmax(-1)[:, 1].numpy()
+    np.testing.assert_allclose(backend.score(frames), want, rtol=1e-5)
+
+
+def test_labels_that_cannot_be_resolved_fail_at_preflight():
+    # a named positive label wins over the generic fallback; three generic classes have no "class 1" rule
+    assert resolve_label({0: "LABEL_0", 1: "watermark"}, "watermark", "m") == (1, None)
+    for labels in ({0: "LABEL_0", 1: "LABEL_1", 2: "LABEL_2"}, {0: "LABEL_1", 1: "LABEL_0"}, {0: "a", 1: "b"}):
+        with pytest.raises(ModelLoadError, match="its labels are"):
+            resolve_label(labels, "watermark", "m")
 
 
 def test_unreachable_hub_model_fails_with_instructions(monkeypatch, tmp_path):

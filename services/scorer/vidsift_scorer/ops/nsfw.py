@@ -26,7 +26,7 @@ class VideoNSFWFilter(ThresholdFilter):
         DEFAULTS = {"min_score": DEFAULT_MIN_SCORE, "max_score": DEFAULT_MAX_SCORE}
         hf_nsfw_model: str = "Falconsai/nsfw_image_detection"
         score_threshold: float | None = Field(None, ge=0, le=1)
-        positive_label: str = "nsfw"  # the id2label name of the NSFW class
+        positive_label: str = "nsfw"  # its id2label name (generic LABEL_0/LABEL_1: class 1)
         # hf: the classifier; open_nsfw: Yahoo open_nsfw on onnxruntime (offline)
         backend: Literal["hf", "open_nsfw"] = "hf"
 

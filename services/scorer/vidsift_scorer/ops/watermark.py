@@ -26,7 +26,7 @@ class VideoWatermarkFilter(ThresholdFilter):
         DEFAULTS = {"prob_threshold": DEFAULT_PROB_THRESHOLD}
         hf_watermark_model: str = "amrul-hzz/watermark_detector"
         prob_threshold: float | None = Field(None, ge=0, le=1)
-        positive_label: str = "watermark"  # the id2label name of the watermark class
+        positive_label: str = "watermark"  # its id2label name (generic LABEL_0/LABEL_1: class 1)
         # hf: the classifier; ocr: text overlays via RapidOCR (offline, see backends/ocr_text.py)
         backend: Literal["hf", "ocr"] = "hf"
 
