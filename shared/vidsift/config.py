@@ -26,6 +26,10 @@ class Settings:
     http_timeout_s: float = 60.0
     http_max_bytes: int = 20 * 1024**3
     scratch_dir: str = field(default_factory=lambda: os.environ.get("TMPDIR", "/tmp"))
+    # Remote inputs are read in blocks of this size through a block cache in scratch_dir that never
+    # grows past scratch_max_bytes (docs/data-path.md); a source larger than that still streams.
+    scratch_max_bytes: int = 4 * 1024**3
+    read_block_bytes: int = 4 * 1024**2  # the largest block; a source's is about 1/256 of it (blockcache.py)
     metrics_port: int = 0
     # This worker's stage: task time-limit maxima (s), scaled down by the work's length (transport.py);
     # both must stay below RabbitMQ's consumer_timeout or the broker closes the channel mid-task.
@@ -36,6 +40,9 @@ class Settings:
     # Split: a constant-frame-rate source longer than this (seconds) becomes range tasks of about
     # this length, cut at key frames (services/splitter/vidsift_splitter/ranges.py); 0: never.
     split_range_s: float = 300.0
+    # Caption: the OpenAI-compatible server (e.g. the chart's vLLM) for a recipe whose openai
+    # captioner names no base_url, so a recipe's id does not depend on where it runs.
+    caption_base_url: str = ""
 
     ENV_PREFIX = "VIDSIFT_"
 

@@ -129,6 +129,7 @@ def decode_source_frames(clip: ClipRef, indices: list[int], settings=None) -> di
                 pos += 1
         finally:
             cap.release()
+        src.check()
     if len(out) < len(indices):
         raise ValueError(f"clip {clip.id}: frames {sorted(set(indices) - set(out))} could not be decoded")
     return out

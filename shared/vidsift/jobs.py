@@ -113,6 +113,14 @@ class JobStore:
         return None if doc is None else (doc["source"]["uri"], [ClipRef.model_validate(c) for c in doc["clips"]])
 
     # ranges of a long source (services/splitter/vidsift_splitter/ranges.py) -----------------
+    def save_index(self, source_id: str, doc: dict) -> None:
+        """The source's frame index (every video packet's time, key frames), from the split's demux:
+        later stages map a frame span to stream times without reading the source again."""
+        self.store.put_bytes_once(f"index/{source_id}.json", _dumps(doc), "application/json")
+
+    def load_index(self, source_id: str) -> dict | None:
+        return self._load(f"index/{source_id}.json")
+
     def save_plan(self, source_id: str, doc: dict) -> None:
         self.store.put_bytes(f"ranges/{source_id}/plan.json", _dumps(doc), "application/json")
 

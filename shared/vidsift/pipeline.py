@@ -7,11 +7,12 @@ Celery workers and the embedded runner call ``run_stage``; neither knows the oth
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import logging
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .config import Settings
 from .jobs import JobStore
@@ -19,6 +20,7 @@ from .metrics import stage_timer
 from .ops.base import STAGES, Op
 from .recipe import Recipe
 from .refs import ClipRef, SourceRef
+from .storage import LocalInput, open_input
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +60,17 @@ class StageContext:
     def emit(self, event: str, stage: str, **data: Any) -> None:
         if self.observer:
             self.observer(event, stage, data)
+
+    @contextlib.contextmanager
+    def open_input(self, uri: str, stage: str) -> Iterator[LocalInput]:
+        """``storage.open_input`` for a stage: the bytes it read from the remote object are reported
+        (``read`` events: ``vidsift_read_bytes_total{stage}``, the summary's bytes per source byte)."""
+        with open_input(uri, self.settings) as src:
+            try:
+                yield src
+            finally:
+                if src.bytes_read:
+                    self.emit("read", stage, bytes=src.bytes_read, uri=uri, size=src.stat.size)
 
 
 # Ops are built once per process per recipe: models load lazily on first use and stay loaded.

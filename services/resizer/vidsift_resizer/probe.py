@@ -50,7 +50,9 @@ def _sar(text: str | None) -> Fraction:
         return Fraction(1)
 
 
-def probe_source(path: str) -> SourceProbe:
+def probe_source(path: str, index: dict | None = None) -> SourceProbe:
+    """``index``: the frame index the split stage stored (``JobStore.load_index``). Without it every
+    packet is listed here, which reads the whole source."""
     doc = json.loads(_ffprobe(["-show_entries", "stream=codec_type,width,height,sample_aspect_ratio,start_time"
                                ":stream_side_data=rotation", "-of", "json", path]))
     streams = doc.get("streams", [])
@@ -61,7 +63,9 @@ def probe_source(path: str) -> SourceProbe:
     geom = Geometry.from_stream(int(video["width"]), int(video["height"]), _sar(video.get("sample_aspect_ratio")),
                                 rotation)
     times, keys, complete = [], [], True
-    for line in _ffprobe(["-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
+    if index is not None:
+        times, keys = index["frame_times"], index["keyframes"]
+    for line in [] if index is not None else _ffprobe(["-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
                           "-of", "csv=p=0", path]).splitlines():
         pts, flags = (line.split(",") + ["", ""])[:2]
         if "D" in flags:  # discarded by the demuxer (outside an edit list): never decoded into a frame
@@ -81,12 +85,13 @@ def probe_source(path: str) -> SourceProbe:
 _CACHE: OrderedDict[tuple, SourceProbe] = OrderedDict()
 
 
-def cached_probe(path: str, identity: tuple) -> SourceProbe:
-    """probe_source, remembered per source identity (id, size, etag): an edited source is re-read."""
+def cached_probe(path: str, identity: tuple, index=lambda: None) -> SourceProbe:
+    """probe_source, remembered per source identity (id, size, etag): an edited source is re-read.
+    ``index()`` loads the stored frame index, only when the source is not remembered yet."""
     if identity in _CACHE:
         _CACHE.move_to_end(identity)
         return _CACHE[identity]
-    result = _CACHE[identity] = probe_source(path)
+    result = _CACHE[identity] = probe_source(path, index())
     while len(_CACHE) > CACHE_SIZE:
         _CACHE.popitem(last=False)
     return result

@@ -15,7 +15,7 @@ import time
 
 from vidsift.pipeline import StageContext
 from vidsift.refs import ClipRef, SourceInfo
-from vidsift.storage import InputRefused, NotFound, ObjectStat, open_input
+from vidsift.storage import InputRefused, LocalInput, NotFound, ObjectStat, SourceChanged
 
 from .command import OutputSpec
 from .encode import render_checked
@@ -56,24 +56,29 @@ def resize_clip(clip: ClipRef, ctx: StageContext) -> list[ClipRef]:
     ops = ctx.ops(STAGE)
     op_name = ops[0].name if ops else None
     try:
-        with open_input(clip.source.uri, ctx.settings) as src:
+        with ctx.open_input(clip.source.uri, STAGE) as src:
             reason = source_change(clip.source, src.stat)
             if reason:
                 ctx.jobs.reject_clip(clip, STAGE, op_name, reason, error_type="source_changed")
                 return []
-            resized = _materialise(clip, ctx, ops, src.path, (clip.source.source_id, src.stat.size, src.stat.etag))
+            resized = _materialise(clip, ctx, ops, src)
     except NotFound as exc:
         ctx.jobs.reject_clip(clip, STAGE, op_name, f"source gone since it was split: {exc}", error_type="not_found")
         return []
     except InputRefused as exc:
         ctx.jobs.reject_clip(clip, STAGE, op_name, str(exc), error_type="input_refused")
         return []
+    except SourceChanged as exc:
+        ctx.jobs.reject_clip(clip, STAGE, op_name, str(exc), error_type="source_changed")
+        return []
     return [clip.with_updates(resized=resized)]
 
 
-def _materialise(clip: ClipRef, ctx: StageContext, ops, path: str, identity: tuple) -> dict[str, str]:
+def _materialise(clip: ClipRef, ctx: StageContext, ops, src: LocalInput) -> dict[str, str]:
     store = ctx.jobs.store
-    probe = cached_probe(path, identity)
+    path = src.path  # a remote source's loopback URL: ffmpeg seeks with ranged reads (storage/mediaserver.py)
+    identity = (clip.source.source_id, src.stat.size, src.stat.etag)
+    probe = cached_probe(path, identity, lambda: ctx.jobs.load_index(clip.source.source_id))
     specs = plan_outputs(ops, probe.geometry)
     missing = [s for s in specs if not store.exists(output_key(clip, s))]
     if missing:
@@ -82,6 +87,7 @@ def _materialise(clip: ClipRef, ctx: StageContext, ops, path: str, identity: tup
         with tempfile.TemporaryDirectory(prefix="vidsift-resize-", dir=_scratch(ctx)) as tmp:
             paths = [os.path.join(tmp, f"{s.key}.mp4") for s in missing]
             used = render_checked(path, span_plans, missing, paths, probe.has_audio)
+            src.check()  # a failed ranged read is the storage's fault, not a bad render
             # One ffmpeg run serves every resize op, so its time is reported under the first.
             ctx.emit("op", STAGE, op=ops[0].name, seconds=time.monotonic() - t0)
             for spec, out in zip(missing, paths, strict=True):

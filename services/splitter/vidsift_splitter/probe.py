@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from fractions import Fraction
+from typing import BinaryIO, Callable
 
 from .errors import InputError
 
@@ -22,6 +23,20 @@ class Probe:
     rates: tuple[Fraction | None, ...] = ()
     frames: int = 0
     start: float = 0.0
+    index: dict | None = field(default=None, repr=False)  # the frame index (_Index), for the resizer
+
+    def to_doc(self) -> dict:
+        """JSON for the range plan, so range tasks reuse it instead of demuxing the source again."""
+        return {"codec": self.codec, "width": self.width, "height": self.height, "rotation": self.rotation,
+                "sar": str(self.sar), "duration": self.duration, "keyframe_times": list(self.keyframe_times),
+                "rates": [None if r is None else str(r) for r in self.rates], "frames": self.frames,
+                "start": self.start}  # the index is stored on its own (JobStore.save_index)
+
+    @classmethod
+    def from_doc(cls, doc: dict) -> "Probe":
+        return cls(doc["codec"], doc["width"], doc["height"], doc["rotation"], Fraction(doc["sar"]), doc["duration"],
+                   tuple(doc["keyframe_times"]), tuple(None if r is None else Fraction(r) for r in doc["rates"]),
+                   doc["frames"], doc["start"])
 
     @property
     def display_size(self) -> tuple[int, int]:
@@ -29,7 +44,9 @@ class Probe:
         return (self.height, w) if self.rotation % 180 else (w, self.height)
 
 
-def probe(path: str) -> Probe:
+def probe(path: str, open_bytes: Callable[[], BinaryIO] | None = None) -> Probe:
+    """``path`` is what PyAV opens (a file or the loopback URL of a remote input); ``open_bytes``
+    opens the same bytes as a file object for the MP4 header read (default: ``open(path)``)."""
     import av
 
     try:
@@ -51,12 +68,14 @@ def probe(path: str) -> Probe:
         tb = stream.time_base or Fraction(1, 1000)
         start = stream.start_time or 0
         keys = []
+        index = _Index(tb)
         try:
             for packet in container.demux(stream):
+                index.add(packet)
                 if packet.is_keyframe and packet.pts is not None:
                     keys.append(float((packet.pts - start) * tb))
         except av.error.FFmpegError:
-            pass  # damaged tail: key frames read so far still count; the decoder decides validity
+            index.complete = False  # damaged tail: key frames read so far still count; the decoder decides validity
         if stream.duration:
             duration = float(stream.duration * tb)
         elif container.duration:
@@ -66,9 +85,43 @@ def probe(path: str) -> Probe:
         # PyAV exposes the display matrix only on decoded frames; read the MP4/MOV track header.
         from vidsift.analysis.mp4 import video_rotation
 
-        with open(path, "rb") as fh:
+        with (open_bytes or (lambda: open(path, "rb")))() as fh:
             rotation = video_rotation(fh)
         sar = stream.sample_aspect_ratio or Fraction(1, 1)
         rates = tuple(Fraction(r) if r else None for r in (stream.average_rate, stream.guessed_rate, stream.base_rate))
         return Probe(ctx.name, ctx.width, ctx.height, rotation, Fraction(sar), duration, tuple(sorted(keys)),
-                     rates, stream.frames or 0, float(start * tb))
+                     rates, stream.frames or 0, float(start * tb),
+                     index.doc() if any(f in container.format.name.split(",") for f in INDEXED_FORMATS) else None)
+
+
+# Containers whose packet times come from the container's own index, as ffprobe reads them. Others
+# (AVI's packed B-frames: the demuxer's guessed times differ between ffmpeg versions) get no index,
+# and the resizer reads their times itself.
+INDEXED_FORMATS = ("mov", "mp4", "matroska", "webm")
+
+
+class _Index:
+    """Every video packet's presentation time and the key packets' (stream time, ffprobe's
+    microsecond precision, discarded packets left out): the frame index the resizer would
+    otherwise read with ``ffprobe -show_packets`` over the whole source."""
+
+    def __init__(self, tb: Fraction):
+        self.tb, self.times, self.keys, self.complete = tb, [], [], True
+
+    def add(self, packet) -> None:
+        if packet.size == 0 and packet.pts is None and packet.dts is None:
+            return  # the demuxer's end-of-stream flush, not a packet of the file
+        if packet.is_discard:
+            return
+        if packet.pts is None:
+            self.complete = False
+            return
+        t = float(f"{float(packet.pts * self.tb):f}")
+        self.times.append(t)
+        if packet.is_keyframe:
+            self.keys.append(t)
+
+    def doc(self) -> dict | None:
+        if not self.complete:
+            return None
+        return {"frame_times": sorted(self.times), "keyframes": sorted(self.keys)}

@@ -11,7 +11,7 @@ from vidsift.ops.base import Decision, Filter
 from vidsift.ops.registry import op_class
 from vidsift.pipeline import StageContext
 from vidsift.refs import ClipRef, FrameRef, SourceInfo, SourceRef
-from vidsift.storage import InputRefused, NotFound, fingerprint, open_input
+from vidsift.storage import InputRefused, NotFound, SourceChanged, fingerprint
 
 from .clip_builder import ClosedClip
 from .errors import InputError
@@ -19,7 +19,7 @@ from .ops.motion import VideoMotionScoreFilter
 from .ops.resolution import VideoResolutionFilter
 from .ops.split_by_duration import VideoSplitByDurationMapper
 from .ops.split_by_scene import VideoSplitBySceneMapper
-from .probe import probe
+from .probe import Probe, probe
 from .ranges import plan, scan_range
 from .scan import ScanConfig, scan
 
@@ -67,8 +67,8 @@ def split_source(ref: SourceRef, ctx: StageContext) -> list[ClipRef | SourceRef]
     ops = ctx.ops(STAGE)
     validity_op = next((op.name for op in ops if op.name == "video_validity_filter"), None)
     try:
-        with open_input(ref.uri, ctx.settings) as src:
-            source_id = fingerprint(src.path, src.stat.size)
+        with ctx.open_input(ref.uri, STAGE) as src:
+            source_id = fingerprint(src)
             if ref.is_range:
                 return _split_range(ref, ctx, ops, src, source_id)
             done = ctx.jobs.load_source(source_id)
@@ -89,6 +89,8 @@ def split_source(ref: SourceRef, ctx: StageContext) -> list[ClipRef | SourceRef]
         ctx.jobs.reject_input(ref.uri, STAGE, None, str(exc), "not_found")
     except InputRefused as exc:
         ctx.jobs.reject_input(ref.uri, STAGE, None, str(exc), "input_refused")
+    except SourceChanged as exc:
+        ctx.jobs.reject_input(ref.uri, STAGE, None, str(exc), "source_changed")
     return []
 
 
@@ -116,10 +118,11 @@ class _Clips:
 
 def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[ClipRef | SourceRef]:
     t0 = time.monotonic()
-    meta, source_stats, cfg = _prepare(src, ctx, ops)
+    meta, source_stats, cfg = _prepare(src, ctx, ops, source_id)
     ranges = plan(src.path, meta, cfg, ctx.settings.split_range_s)
     if ranges is not None:  # a long source: range tasks instead of one long scan
-        doc = ranges.to_doc(ref.uri)
+        src.check()
+        doc = {**ranges.to_doc(ref.uri), "probe": meta.to_doc()}
         ctx.jobs.save_plan(source_id, doc)
         ctx.emit("planned", STAGE, uri=ref.uri, ranges=len(ranges.ranges), seconds=time.monotonic() - t0)
         return _range_refs(ref, doc)
@@ -132,6 +135,7 @@ def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[
 
     result = scan(src.path, cfg, meta.keyframe_times, lambda c: clips.add(c, opened["info"]), on_open=on_open,
                   progress=_progress(ctx, ref))
+    src.check()  # a remote read that failed mid-pass is a short pass, not the source's end
     info = _info(ref, source_id, src, meta, result.width, result.height, result.fps, result.frames,
                  result.frames / result.fps if result.fps else meta.duration)
     # Clips were built while the pass ran; give them the final source facts (frame count, size).
@@ -144,9 +148,12 @@ def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[
     return survivors
 
 
-def _prepare(src, ctx: StageContext, ops):
+def _prepare(src, ctx: StageContext, ops, source_id: str, meta: Probe | None = None):
     """(probe, source-level stats, scan config) of an opened source: container metadata, no decode."""
-    meta = probe(src.path)
+    if meta is None:
+        meta = probe(src.path, src.open)
+        if meta.index is not None:
+            ctx.jobs.save_index(source_id, meta.index)
     source_stats = {"video_width": meta.width, "video_height": meta.height}
     return meta, source_stats, scan_config(ops, source_stats, frame_requests(ctx))
 
@@ -177,7 +184,8 @@ def _split_range(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) ->
         raise ValueError(f"{ref.uri}: range [{ref.range_start}, {ref.range_end}) is not in a stored plan "
                          f"of source {source_id} (the source changed, or the message was not the splitter's)")
     t0 = time.monotonic()
-    meta, source_stats, cfg = _prepare(src, ctx, ops)
+    # The plan's probe: the range task reads only its own bytes (and the warm-up's), not the source.
+    meta, source_stats, cfg = _prepare(src, ctx, ops, source_id, Probe.from_doc(doc["probe"]) if "probe" in doc else None)
     result, closed, first = scan_range(src.path, cfg, meta, doc["fps"], (ref.range_start, ref.range_end),
                                        progress=_progress(ctx, ref))
     if result.eof and result.frames != doc["frames"]:
@@ -187,6 +195,7 @@ def _split_range(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) ->
     info = _info(ref, source_id, src, meta, result.width, result.height, result.fps, doc["frames"],
                  doc["frames"] / result.fps)
     clips = _Clips(ref, ctx, ops, source_id, source_stats)
+    src.check()
     for c in closed:
         clips.add(c, info)
     ctx.jobs.save_range(source_id, ref.range_start, {

@@ -6,8 +6,10 @@ from urllib.parse import urlparse
 
 from ..config import Settings
 from .base import NotFound, ObjectStat, Storage, StorageError
+from .blockcache import ScratchFull
 from .file import FileStorage
 from .http import InputRefused
+from .ranged import SourceChanged
 from .inputs import LocalInput, canonical_uri, check_allowed, fingerprint, open_input, stat_input
 
 
@@ -25,6 +27,6 @@ def open_storage(url: str, settings: Settings | None = None) -> Storage:
 
 __all__ = [
     "FileStorage", "InputRefused", "LocalInput", "NotFound", "ObjectStat", "Storage",
-    "StorageError", "canonical_uri", "check_allowed", "fingerprint", "open_input", "open_storage",
+    "ScratchFull", "SourceChanged", "StorageError", "canonical_uri", "check_allowed", "fingerprint", "open_input", "open_storage",
     "stat_input",
 ]

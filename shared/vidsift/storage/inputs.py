@@ -1,28 +1,52 @@
-"""Open an input video URI as a local file (downloading s3:// and http(s):// to scratch)."""
+"""Open an input video URI for a task: a local path, or a loopback URL over ranged reads of a remote one."""
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import logging
 import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterator
+from typing import BinaryIO, Iterator
 from urllib.parse import urlparse
 
 from ..config import Settings
+from . import mediaserver
 from .base import NotFound, ObjectStat
+from .blockcache import BlockCache, CachedSource
 from .file import file_url_to_path
-from .http import InputRefused, http_download
-from .s3 import S3Storage, split_s3_url
+from .http import InputRefused, http_download, redact
+from .ranged import HttpRanges, NoRangeSupport, RangeReader, S3Ranges
+from .s3 import S3Storage, s3_client, split_s3_url
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class LocalInput:
+    """An opened input. ``path`` is what tools open: the local file, or for a remote input a
+    loopback URL that reads it in ranged blocks through the worker's bounded cache (``source``)."""
+
     uri: str  # canonical URI of the input
-    path: str  # a local file holding its bytes
+    path: str
     stat: ObjectStat
+    source: CachedSource | None = None
+
+    def open(self) -> BinaryIO:
+        """The input's bytes as a seekable binary file (ranged reads for a remote input)."""
+        return self.source.open() if self.source is not None else open(self.path, "rb")
+
+    def check(self) -> None:
+        """Raise what went wrong while tools read a remote input (a short read is no result)."""
+        if self.source is not None:
+            self.source.check()
+
+    @property
+    def bytes_read(self) -> int:
+        """Bytes received from the remote object while this input was open (0 for local files)."""
+        return self.source.reader.bytes_read if self.source is not None else 0
 
 
 def canonical_uri(uri: str) -> str:
@@ -71,7 +95,9 @@ def stat_input(uri: str, settings: Settings) -> ObjectStat:
 
 @contextlib.contextmanager
 def open_input(uri: str, settings: Settings) -> Iterator[LocalInput]:
-    """Yield a local file for the input; downloads are removed afterwards."""
+    """Open an input for the length of a task: a local file as it is; s3:// and http(s):// by ranged
+    reads (only the bytes tools ask for cross the network); an HTTP server without ``Range`` support
+    by one whole download, removed afterwards."""
     uri = check_allowed(uri, settings)
     scheme = urlparse(uri).scheme
     if scheme == "file":
@@ -81,31 +107,74 @@ def open_input(uri: str, settings: Settings) -> Iterator[LocalInput]:
         st = path.stat()
         yield LocalInput(uri, str(path), ObjectStat(st.st_size, str(st.st_mtime_ns)))
         return
+    st = stat_input(uri, settings)
+    if scheme == "s3":
+        bucket, key = split_s3_url(uri)
+        client = s3_client(settings.s3_endpoint_url, settings.s3_region)
+        reader: RangeReader = S3Ranges(uri, st, client, bucket, key)
+    else:
+        reader = HttpRanges(uri, st, settings.http_timeout_s, settings.http_allow_private)
+        if st.size > settings.http_max_bytes:
+            raise InputRefused(f"{redact(uri)}: {st.size} bytes, over the {settings.http_max_bytes}-byte input "
+                               "limit (VIDSIFT_HTTP_MAX_BYTES)")
+    src = CachedSource(reader, block_cache(settings), Path(urlparse(uri).path).name or "input")
+    try:
+        if st.size == 0:
+            raise NoRangeSupport(f"{redact(uri)}: no Content-Length")
+        src.block(0)  # the header; also tells whether the server honours Range
+    except NoRangeSupport as exc:
+        with _downloaded(uri, settings, exc) as local:
+            yield local
+        return
+    token, url = mediaserver.register(src)
+    try:
+        yield LocalInput(uri, url, st, src)
+    finally:
+        mediaserver.unregister(token)
+
+
+_warned_hosts: set[str] = set()
+
+
+@contextlib.contextmanager
+def _downloaded(uri: str, settings: Settings, why: Exception) -> Iterator[LocalInput]:
+    host = urlparse(uri).hostname or ""
+    if host not in _warned_hosts:  # once per host and process, not once per clip
+        _warned_hosts.add(host)
+        log.warning("%s; every task downloads these sources whole", why)
+    limit = min(settings.http_max_bytes, settings.scratch_max_bytes)
     os.makedirs(settings.scratch_dir, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=settings.scratch_dir, prefix="vidsift-src-")
     os.close(fd)
     try:
-        if scheme == "s3":
-            bucket, key = split_s3_url(uri)
-            store = S3Storage(f"s3://{bucket}", settings.s3_endpoint_url, settings.s3_region)
-            st = store.stat(key)
-            if st is None:
-                raise NotFound(f"{uri}: no such object")
-            store.download(key, tmp)
-        else:
-            http_download(
-                uri, tmp, settings.http_timeout_s, settings.http_max_bytes, settings.http_allow_private
-            )
-            st = ObjectStat(os.path.getsize(tmp), None)
-        yield LocalInput(uri, tmp, st)
+        http_download(uri, tmp, settings.http_timeout_s, limit, settings.http_allow_private)
+        yield LocalInput(uri, tmp, ObjectStat(os.path.getsize(tmp), None))
     finally:
         Path(tmp).unlink(missing_ok=True)
 
 
-def fingerprint(path: str, size: int) -> str:
+_caches: dict[tuple, BlockCache] = {}
+
+
+def block_cache(settings: Settings) -> BlockCache:
+    """The process's block cache (one per scratch directory and budget)."""
+    key = (settings.scratch_dir, settings.scratch_max_bytes, settings.read_block_bytes)
+    if key not in _caches:
+        _caches[key] = BlockCache(os.path.join(settings.scratch_dir, "vidsift-blocks"), settings.scratch_max_bytes,
+                                  settings.read_block_bytes)
+    return _caches[key]
+
+
+def fingerprint(src: "LocalInput | str", size: int | None = None) -> str:
     """Content identity of a source: size plus its first and last MiB (cheap, location-independent)."""
+    if isinstance(src, str):
+        size = os.path.getsize(src) if size is None else size
+        fh_ctx = open(src, "rb")
+    else:
+        size = src.stat.size
+        fh_ctx = src.open()
     h = hashlib.sha256(str(size).encode())
-    with open(path, "rb") as fh:
+    with fh_ctx as fh:
         h.update(fh.read(1 << 20))
         if size > 2 << 20:
             fh.seek(size - (1 << 20))

@@ -1,0 +1,171 @@
+"""A worker's bounded scratch: fixed-size blocks of remote inputs on local disk, evicted LRU.
+
+Blocks are keyed by the source's identity (URI, size, ETag), so a changed source never reads
+another version's blocks. The directory may be shared by every worker process on a node (the
+split and resize workers of one pod): a block the splitter fetched is read from disk by the
+resizer, and the source's bytes cross the network once. Writes are atomic (temp file + rename);
+eviction keeps the directory under ``max_bytes`` whichever process filled it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import logging
+import os
+import tempfile
+import threading
+from pathlib import Path
+
+from .ranged import RangeReader
+
+log = logging.getLogger(__name__)
+
+
+class ScratchFull(RuntimeError):
+    """The scratch budget cannot hold what one task needs at once (raise VIDSIFT_SCRATCH_MAX_BYTES)."""
+
+
+class BlockCache:
+    def __init__(self, root: str, max_bytes: int, block_size: int):
+        # block_size: the largest block any source uses (block_size_for)
+        if max_bytes < 2 * block_size:
+            raise ScratchFull(f"VIDSIFT_SCRATCH_MAX_BYTES={max_bytes} holds fewer than two "
+                              f"{block_size}-byte read blocks (VIDSIFT_READ_BLOCK_BYTES); raise it or lower that")
+        self.root, self.max_bytes, self.block_size = Path(root), max_bytes, block_size
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.Lock()
+        self._used = self._scan_size()
+        self.hits = self.misses = 0
+
+    def _scan_size(self) -> int:
+        return sum(f.stat().st_size for f in self._files())
+
+    def _files(self):
+        for d in self.root.iterdir():
+            if d.is_dir():
+                for f in d.iterdir():
+                    if not f.name.startswith(".tmp-"):
+                        yield f
+
+    def block(self, key: str, index: int, fetch) -> bytes:
+        path = self.root / key / f"{index:08d}"
+        try:
+            data = path.read_bytes()
+            os.utime(path)  # recency for LRU eviction (any process)
+            with self._lock:
+                self.hits += 1
+            return data
+        except FileNotFoundError:
+            pass
+        data = fetch()
+        with self._lock:
+            self.misses += 1
+            self._make_room(len(data))
+            self._used += len(data)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+        return data
+
+    def _make_room(self, need: int) -> None:
+        if self._used + need <= self.max_bytes:
+            return
+        files = []
+        for f in self._files():  # other processes may have added or removed blocks: look again
+            try:
+                st = f.stat()
+            except FileNotFoundError:
+                continue
+            files.append((st.st_mtime_ns, st.st_size, f))
+        self._used = sum(size for _, size, _ in files)
+        files.sort()
+        target = self.max_bytes - need
+        for _, size, f in files:
+            if self._used <= target:
+                break
+            f.unlink(missing_ok=True)
+            self._used -= size
+
+
+MIN_BLOCK = 64 << 10
+
+
+def block_size_for(size: int, max_block: int) -> int:
+    """About 1/256 of the source, a power of two between 64 KiB and ``max_block``: a 3 s span of a
+    low-bitrate source is tens of KiB, so fixed MiB blocks would read it many times over, while a
+    long 1080p source would take thousands of requests in small blocks."""
+    bs = MIN_BLOCK
+    while bs * 2 <= max_block and bs * 256 < size:
+        bs *= 2
+    return bs
+
+
+def source_key(uri: str, size: int, etag: str | None, block_size: int) -> str:
+    return hashlib.sha256(f"{uri}\n{size}\n{etag}\n{block_size}".encode()).hexdigest()[:24]
+
+
+class CachedSource:
+    """A remote input read through the block cache. Errors met while a tool reads it through the
+    media server are kept (``error``) so the task raises them instead of trusting a short read."""
+
+    def __init__(self, reader: RangeReader, cache: BlockCache, name: str):
+        self.reader, self.cache, self.name = reader, cache, name
+        self.size = reader.size
+        self.block_size = block_size_for(reader.size, cache.block_size)
+        self.key = source_key(reader.uri, reader.size, reader.etag, self.block_size)
+        self.error: BaseException | None = None
+
+    def block(self, index: int) -> bytes:
+        bs = self.block_size
+        try:
+            return self.cache.block(self.key, index, lambda: self.reader.read(index * bs, (index + 1) * bs))
+        except BaseException as exc:
+            self.error = self.error or exc
+            raise
+
+    def read(self, start: int, end: int) -> bytes:
+        end = min(end, self.size)
+        bs = self.block_size
+        parts = []
+        pos = start
+        while pos < end:
+            i = pos // bs
+            data = self.block(i)
+            parts.append(data[pos - i * bs:min(end, (i + 1) * bs) - i * bs])
+            pos = (i + 1) * bs
+        return b"".join(parts)
+
+    def check(self) -> None:
+        """Raise what went wrong while a tool read this source (its result is not to be trusted)."""
+        if self.error is not None:
+            raise self.error
+
+    def open(self) -> io.BufferedReader:
+        return io.BufferedReader(_RemoteFile(self), buffer_size=64 << 10)
+
+
+class _RemoteFile(io.RawIOBase):
+    def __init__(self, src: CachedSource):
+        self.src, self.pos = src, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        self.pos = {0: offset, 1: self.pos + offset, 2: self.src.size + offset}[whence]
+        return self.pos
+
+    def tell(self) -> int:
+        return self.pos
+
+    def readinto(self, b) -> int:
+        data = self.src.read(self.pos, self.pos + len(b))
+        b[:len(data)] = data
+        self.pos += len(data)
+        return len(data)
