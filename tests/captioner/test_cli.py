@@ -19,7 +19,7 @@ def test_options_add_a_captioner_to_the_local_profile():
     assert result.exit_code == 0, result.output
     spec = seen["recipe"].find("video_captioning_mapper")
     assert (spec.params.backend, spec.params.model, spec.params.frame_num) == ("openai", "gpt-4o-mini", 3)
-    assert spec.params.base_url == "https://api.openai.com/v1"  # the op's own default
+    assert spec.params.base_url is None  # the op's own default: the worker's setting, else OpenAI
     assert spec is seen["recipe"].ops[-1]
 
 

@@ -70,6 +70,22 @@ def test_openai_run_stage_accepts_and_rejects_refusals_with_totals(openai_server
     assert run_stage("caption", first, ctx) == [] and len(openai_server.requests) == 2  # redelivery: no new call
 
 
+def test_the_default_profile_captions_at_the_workers_server(openai_server, make_clips, context):
+    """The default profile names backend and model only; the worker's VIDSIFT_CAPTION_BASE_URL says
+    where they are served (the chart's vLLM), so the recipe's id is the same wherever it runs."""
+    from dataclasses import replace
+
+    openai_server.script = [(200, {}, completion("A dog on a beach.", 700, 9))]
+    ctx = context("default")
+    ctx.settings = replace(ctx.settings, caption_base_url=openai_server.base_url)
+    (clip,) = make_clips(1, frame_num=4)
+    assert run_stage("caption", clip, ctx) == []
+    (request,) = openai_server.requests
+    assert request["body"]["model"] == "openbmb/MiniCPM-V-2_6"
+    assert len(request["body"]["messages"][0]["content"]) == 1 + 4  # the prompt and the frames
+    assert _records(ctx.jobs)[clip.id]["line"]["text"] == "A dog on a beach."
+
+
 def test_concurrent_clips_share_hf_batches(tiny_vlm, make_clips, context):
     """Threads of one worker (Celery --pool threads) captioning one clip each share forward passes."""
     import threading

@@ -42,7 +42,8 @@ def _caption(op: VideoCaptioningMapper, clips: list[ClipRef], ctx: StageContext)
     frames = [load(c, op.frame_request, ctx.jobs.read_uri, ctx.settings) for c in clips]
     model = op.params.model + (f"@{op.params.revision}" if op.params.revision else "")
     t0 = time.monotonic()
-    captions = op.caption(frames, on_load=lambda s: ctx.emit("model_load", STAGE, model=model, seconds=s))
+    captions = op.caption(frames, on_load=lambda s: ctx.emit("model_load", STAGE, model=model, seconds=s),
+                          settings=ctx.settings)
     per_clip = (time.monotonic() - t0) / len(clips)  # a batch's time, shared by its clips
     out = []
     for clip, caption in zip(clips, captions):

@@ -18,10 +18,23 @@ def test_registered_with_the_caption_stage_and_uniform_frames():
     assert cls.frame_requests(spec.params) == (FrameRequest("uniform", 6),)
 
 
-def test_default_profile_captions_with_minicpm_as_the_reference_scheme():
+def test_default_profile_captions_with_minicpm_as_the_reference_scheme_through_a_server():
     spec = load_recipe("default").find("video_captioning_mapper")
-    assert (spec.params.backend, spec.params.model, spec.params.trust_remote_code) == (
-        "hf", "openbmb/MiniCPM-V-2_6", True)
+    assert (spec.params.backend, spec.params.model, spec.params.base_url) == (
+        "openai", "openbmb/MiniCPM-V-2_6", None)  # where it is served is the worker's setting
+
+
+def test_base_url_from_the_recipe_else_the_worker_else_openai():
+    from vidsift.config import Settings
+    from vidsift_captioner.ops.captioning import with_base_url
+
+    op = lambda extra="": load_recipe(  # noqa: E731
+        "- video_captioning_mapper: {backend: openai, model: m" + extra + "}\n").ops[0].params
+    worker = Settings(caption_base_url="http://vllm:8000/v1")
+    assert with_base_url(op(), worker).base_url == "http://vllm:8000/v1"
+    assert with_base_url(op(", base_url: 'http://mine/v1'"), worker).base_url == "http://mine/v1"
+    assert with_base_url(op(), Settings()).base_url == "https://api.openai.com/v1"
+    assert op().base_url is None  # the recipe itself (and so its id) does not change
 
 
 def test_local_profile_has_no_captioner():

@@ -27,6 +27,7 @@ from . import Caption, CaptionBackendError
 
 log = logging.getLogger(__name__)
 
+DEFAULT_BASE_URL = "https://api.openai.com/v1"  # a recipe and worker that name no server: OpenAI's
 RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 BACKOFF_BASE_S = 1.0
 BACKOFF_MAX_S = 60.0  # also caps a server's Retry-After: a worker should not sleep for an hour
@@ -92,7 +93,7 @@ class OpenAIBackend:
 
     def __init__(self, params):
         self.params = params
-        self.url = params.base_url.rstrip("/") + "/chat/completions"
+        self.url = (params.base_url or DEFAULT_BASE_URL).rstrip("/") + "/chat/completions"
         self._key = read_api_key(params)
         self._slots = threading.BoundedSemaphore(params.concurrency)  # shared by all callers in the process
         self._local = threading.local()

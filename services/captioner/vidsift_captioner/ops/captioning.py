@@ -17,6 +17,7 @@ from pydantic import Field
 from vidsift.ops.base import FrameRequest, Mapper, OpParams
 
 from ..backends import Caption, get_backend
+from ..backends.openai import DEFAULT_BASE_URL
 from ..batching import Coalescer
 
 DEFAULT_PROMPT = (
@@ -33,7 +34,9 @@ class CaptioningParams(OpParams):
     model: str  # hf: Hugging Face id or local directory; openai: the served model's name
     revision: str | None = None  # hf: pin the weights (branch, tag or commit)
     trust_remote_code: bool = False  # hf: needed by models that ship their own code (MiniCPM-V)
-    base_url: str = "https://api.openai.com/v1"  # openai: any OpenAI-compatible server (vLLM, ...)
+    # openai: any OpenAI-compatible server (vLLM, ...); None: the worker's VIDSIFT_CAPTION_BASE_URL,
+    # else OpenAI's. Leave it out of recipes that run in several places (the chart's vLLM, a laptop).
+    base_url: str | None = None
     api_key_env: str = "OPENAI_API_KEY"  # openai: environment variable holding the key
     api_key_file: str | None = None  # openai: a file holding the key (a mounted secret); wins over env
     detail: Literal["low", "high", "auto"] = "low"  # openai: image detail; 'low' is cheapest
@@ -47,6 +50,15 @@ class CaptioningParams(OpParams):
     batch_size: int = Field(8, ge=1)  # hf: clips per generate() call
     price_per_1k_input_tokens: float = Field(0.0, ge=0)  # USD
     price_per_1k_output_tokens: float = Field(0.0, ge=0)  # USD
+
+
+def with_base_url(params: CaptioningParams, settings=None) -> CaptioningParams:
+    """The params an openai backend is loaded with: the recipe's base_url, else the worker's
+    ``caption_base_url`` setting, else OpenAI's."""
+    if params.backend != "openai" or params.base_url:
+        return params
+    url = (settings.caption_base_url if settings is not None else "") or DEFAULT_BASE_URL
+    return params.model_copy(update={"base_url": url})
 
 
 # Openers of a model declining the task; such text is not a caption. Matched at the start only, so a
@@ -103,11 +115,13 @@ class VideoCaptioningMapper(Mapper):
         self._run: Callable[[list], list[Caption]] | None = None
 
     def caption(self, clips_frames: Sequence[Sequence[np.ndarray | bytes]],
-                on_load: Callable[[float], None] | None = None) -> list[Caption]:
-        """Frames of several clips -> one cleaned caption each. The backend loads on first use."""
+                on_load: Callable[[float], None] | None = None, settings=None) -> list[Caption]:
+        """Frames of several clips -> one cleaned caption each. The backend loads on first use,
+        with ``settings`` (the worker's ``vidsift.config.Settings``) filling in what the recipe leaves to
+        the place it runs in."""
         with self._lock:
             if self._run is None:
-                backend = get_backend(self.params, on_load)
+                backend = get_backend(with_base_url(self.params, settings), on_load)
                 run = self._in_batches(backend)
                 self._run = Coalescer(run) if backend.batches else run
         return [c.with_text(clean_caption(c.text)) for c in self._run(list(clips_frames))]
