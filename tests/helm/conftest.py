@@ -17,7 +17,9 @@ RELEASE, NAMESPACE = "demo", "media"
 VALUE_SETS: dict[str, dict] = {
     "defaults": {},
     "keda-off": {"keda": {"enabled": False}},
-    "cpu-only": {"stages": {"score": {"gpu": 0}, "caption": {"gpu": 0}}},
+    "cpu-only": {"stages": {"score": {"gpu": 0}, "caption": {"gpu": 0}}, "vllm": {"enabled": False},
+                 "modelCache": {"enabled": False}},
+    "models-offline": {"modelCache": {"existingClaim": "hf-cache", "offline": True}},
     "existing-secrets": {
         "rabbitmq": {"existingSecret": "prod-mq",
                      "secretKeys": {"brokerUrl": "amqp-uri", "managementUrl": "http-uri"}},
@@ -65,11 +67,11 @@ class Rendered:
         return found
 
     def workers(self) -> dict[str, dict]:
-        """Worker Deployments by stage (trial services and the queue exporter are not workers)."""
+        """Worker Deployments by stage (trial services, the queue exporter and vLLM are not workers)."""
         out = {}
         for d in self.kind("Deployment"):
             component = d["metadata"]["labels"]["app.kubernetes.io/component"]
-            if component not in ("rabbitmq", "s3", "queue-exporter"):
+            if component not in ("rabbitmq", "s3", "queue-exporter", "vllm"):
                 out[component] = d
         return out
 

@@ -121,7 +121,8 @@ def test_gpu_stages_batch_in_threads_and_the_scorer_checks_the_recipe_models(ren
 
 def test_gpu_requests_only_on_gpu_stages(rendered):
     for name, r in rendered.items():
-        gpu_stages = set() if name == "cpu-only" else {"score", "caption"} & set(r.workers())
+        # the captioner calls the vLLM server (which holds the GPU) unless that is turned off
+        gpu_stages = set() if name == "cpu-only" else {"score"} & set(r.workers())
         for stage, d in r.workers().items():
             spec = d["spec"]["template"]["spec"]
             limits = spec["containers"][0]["resources"].get("limits", {})
@@ -157,11 +158,14 @@ def test_pods_are_non_root_with_read_only_root_and_bounded_scratch(each):
             continue  # the trial broker's image writes its config at start
         assert sc["readOnlyRootFilesystem"] is True
         for v in spec.get("volumes", []):
-            assert v["emptyDir"]["sizeLimit"]
-    for d in each.workers().values():
+            if "persistentVolumeClaim" not in v:  # the model cache
+                assert v["emptyDir"]["sizeLimit"]
+    cache = each.values["modelCache"]
+    for stage, d in each.workers().items():
         spec = d["spec"]["template"]["spec"]
         mounts = {m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
-        assert mounts == {"/scratch"}
+        models = cache["enabled"] and stage in cache["stages"]
+        assert mounts == ({"/scratch", cache["mountPath"]} if models else {"/scratch"}), stage
         assert {"startupProbe", "livenessProbe", "readinessProbe"} <= set(spec["containers"][0])
 
 
@@ -174,6 +178,76 @@ def test_disruption_budget_per_stage_selects_its_pods(each):
         assert selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
         assert selector["app.kubernetes.io/component"] == stage
     assert pdbs == {}
+
+
+# --- the model cache and the vLLM server --------------------------------------------------------
+
+def _env(container: dict) -> dict:
+    return {e["name"]: e.get("value") for e in container.get("env", [])}
+
+
+def test_model_pods_share_the_model_cache_claim_at_hf_home(rendered):
+    for name in ("defaults", "models-offline"):
+        r = rendered[name]
+        claim = "hf-cache" if name == "models-offline" else f"{RELEASE}-vidsift-models"
+        pvcs = r.kind("PersistentVolumeClaim")
+        if name == "models-offline":  # an existing claim: the chart creates none
+            assert pvcs == []
+        else:
+            (pvc,) = pvcs
+            assert pvc["metadata"]["name"] == claim and pvc["spec"]["resources"]["requests"]["storage"] == "100Gi"
+            assert pvc["spec"]["accessModes"] == ["ReadWriteMany"]
+            assert pvc["metadata"]["annotations"]["helm.sh/resource-policy"] == "keep"  # weights outlive a release
+        model_pods = {**{s: d for s, d in r.workers().items() if s in ("score", "caption")},
+                      "vllm": r.get("Deployment", f"{RELEASE}-vidsift-vllm")}
+        for stage, d in model_pods.items():
+            spec = d["spec"]["template"]["spec"]
+            (c,) = spec["containers"]
+            volumes = {v["name"]: v for v in spec["volumes"]}
+            (mount,) = [m for m in c["volumeMounts"] if m["mountPath"] == "/models"]
+            assert volumes[mount["name"]]["persistentVolumeClaim"]["claimName"] == claim, (name, stage)
+            assert _env(c)["HF_HOME"] == "/models"
+            assert _env(c).get("HF_HUB_OFFLINE") == ("1" if name == "models-offline" else None), (name, stage)
+        for stage in ("split", "resize"):  # no models: no cache, the ConfigMap's HF_HOME on scratch
+            (c,) = r.workers()[stage]["spec"]["template"]["spec"]["containers"]
+            assert "HF_HOME" not in _env(c) and "HF_HUB_OFFLINE" not in _env(c)
+    off = rendered["cpu-only"]
+    assert off.kind("PersistentVolumeClaim") == []
+    assert all(v.get("emptyDir") for d in off.workers().values() for v in d["spec"]["template"]["spec"]["volumes"])
+
+
+def test_captioner_calls_the_vllm_server_serving_the_default_recipes_model(rendered):
+    from vidsift.recipe import load_recipe
+
+    r = rendered["defaults"]
+    vllm = r.get("Deployment", f"{RELEASE}-vidsift-vllm")
+    spec = vllm["spec"]["template"]["spec"]
+    (c,) = spec["containers"]
+    caption_op = load_recipe(r.values["recipe"]).find("video_captioning_mapper").params
+    assert (caption_op.backend, caption_op.base_url) == ("openai", None)  # the worker says where
+    assert c["image"].startswith("vllm/vllm-openai:") and c["command"] == ["vllm", "serve"]
+    assert c["args"][0] == caption_op.model == "openbmb/MiniCPM-V-2_6"
+    assert "--trust-remote-code" in c["args"] and f"--served-model-name={caption_op.model}" in c["args"]
+    limit = next(a for a in c["args"] if a.startswith("--limit-mm-per-prompt="))
+    assert json.loads(limit.split("=", 1)[1])["image"] >= caption_op.frame_num
+    assert c["resources"]["limits"][GPU] == 1
+    assert GPU in {t["key"] for t in spec["tolerations"]}  # on the GPU pool
+    assert c["readinessProbe"]["httpGet"]["path"] == "/health"
+    assert {m["mountPath"] for m in c["volumeMounts"]} >= {"/dev/shm", "/tmp"}
+    service = r.get("Service", f"{RELEASE}-vidsift-vllm")
+    assert service["spec"]["selector"].items() <= vllm["spec"]["template"]["metadata"]["labels"].items()
+    (port,) = service["spec"]["ports"]
+    (caption,) = r.workers()["caption"]["spec"]["template"]["spec"]["containers"]
+    url = _env(caption)["VIDSIFT_CAPTION_BASE_URL"]
+    assert url == f"http://{service['metadata']['name']}:{port['port']}/v1"
+    assert port["targetPort"] == "http" and {p["name"] for p in c["ports"]} == {"http"}
+    for stage, d in r.workers().items():  # only the captioner is pointed at it
+        if stage != "caption":
+            assert "VIDSIFT_CAPTION_BASE_URL" not in _env(d["spec"]["template"]["spec"]["containers"][0])
+    off = rendered["cpu-only"]
+    assert not [d for d in off.docs if d["metadata"]["labels"].get("app.kubernetes.io/component") == "vllm"]
+    (caption,) = off.workers()["caption"]["spec"]["template"]["spec"]["containers"]
+    assert "VIDSIFT_CAPTION_BASE_URL" not in _env(caption)
 
 
 # --- autoscaling ------------------------------------------------------------------------------
@@ -268,7 +342,7 @@ def test_existing_secrets_are_referenced_by_their_keys(rendered):
 def test_bundled_trial_services_wire_up(rendered):
     r = rendered["bundled"]
     assert {d["metadata"]["labels"]["app.kubernetes.io/component"] for d in r.kind("Deployment")} \
-        == set(QUEUES) | {"rabbitmq", "s3"}
+        == set(QUEUES) | {"rabbitmq", "s3", "vllm"}
     mq = r.get("Secret", f"{RELEASE}-vidsift-rabbitmq")["data"]
     password = base64.b64decode(mq["password"]).decode()
     broker = base64.b64decode(mq["broker-url"]).decode()
@@ -410,6 +484,8 @@ def test_extra_env_may_reference_secrets():
     ({"ingest": {"enabled": True, "uriList": "s3://b/l.txt"}}, "ingest.job"),
     ({"rabbitmq": {"existingSecret": ""}}, "rabbitmq.existingSecret"),
     ({"alerts": {"failureRate": {"threshold": 5, "for": "15m"}}}, "threshold"),
+    ({"modelCache": {"accessModes": ["ReadWriteSometimes"]}}, "accessModes"),
+    ({"vllm": {"gpuMemoryUtilization": 1.5}}, "gpuMemoryUtilization"),
 ])
 def test_bad_values_are_refused(values, message):
     with pytest.raises(helm.HelmError, match=re.escape(message)):

@@ -101,3 +101,21 @@ app.kubernetes.io/component: {{ .name }}
 {{- define "vidsift.envFrom" -}}
 - configMapRef: {name: {{ include "vidsift.fullname" . }}}
 {{- end -}}
+
+{{/* The model cache (HF_HOME): its claim, and the env, mount and volume of a pod that loads models. */}}
+{{- define "vidsift.modelCacheClaim" -}}
+{{- .Values.modelCache.existingClaim | default (printf "%s-models" (include "vidsift.fullname" .)) -}}
+{{- end -}}
+
+{{- define "vidsift.modelCacheEnv" -}}
+{{- if .Values.modelCache.enabled }}
+- {name: HF_HOME, value: {{ .Values.modelCache.mountPath | quote }}}
+{{- end }}
+{{- if .Values.modelCache.offline }}
+- {name: HF_HUB_OFFLINE, value: "1"}
+{{- end }}
+{{- end -}}
+
+{{- define "vidsift.vllmUrl" -}}
+{{- printf "http://%s-vllm:%v/v1" (include "vidsift.fullname" .) .Values.vllm.port -}}
+{{- end -}}
