@@ -6,11 +6,12 @@ a source goes through split, and each clip it yields through score, resize and c
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
@@ -46,10 +47,42 @@ class SourceOutcome:
     uri: str
     seconds: float
     stage_seconds: dict[str, float]
+    read_bytes: dict[str, int] = field(default_factory=dict)  # from the remote object, per stage
+    source_bytes: int = 0  # the remote object's size (0: a local file, whose reads are not counted)
+
+
+def _tallied(ctx: StageContext, read: dict[str, int], size: list[int]) -> StageContext:
+    """The context with its observer also adding up this source's ``read`` events."""
+    base = ctx.observer
+
+    def observer(event: str, stage: str, data: dict) -> None:
+        if base is not None:
+            base(event, stage, data)
+        if event == "read":
+            read[stage] = read.get(stage, 0) + int(data["bytes"])
+            size[0] = int(data.get("size") or size[0])
+
+    return dataclasses.replace(ctx, observer=observer)
+
+
+def data_movement(outcomes: list[SourceOutcome]) -> dict:
+    """The summary's account of bytes read from remote inputs (docs/data-path.md)."""
+    read: dict[str, int] = {}
+    for o in outcomes:
+        for stage, n in o.read_bytes.items():
+            read[stage] = read.get(stage, 0) + n
+    size = sum(o.source_bytes for o in outcomes)
+    out = {"remote_source_bytes": size, "read_bytes": read}
+    if size:
+        out["read_per_source_byte"] = round(sum(read.values()) / size, 4)
+    return out
 
 
 def process_source(uri: str, ctx: StageContext) -> SourceOutcome:
     """One source through every stage, depth-first. Failures become records, never exceptions."""
+    read: dict[str, int] = {}
+    size = [0]
+    ctx = _tallied(ctx, read, size)
     t0 = time.monotonic()
     timings = dict.fromkeys(STAGES, 0.0)
     # A long source's split returns its range references, which go through split again (as the
@@ -66,7 +99,7 @@ def process_source(uri: str, ctx: StageContext) -> SourceOutcome:
             ctx.jobs.record_failure(ref, stage, _message(exc), error_type(exc))
             continue  # a failed range: the other ranges still give their clips
         todo[:0] = [(nxt, r) for r in out if (nxt := route(stage, r))]
-    return SourceOutcome(uri, time.monotonic() - t0, timings)
+    return SourceOutcome(uri, time.monotonic() - t0, timings, read, size[0])
 
 
 def _message(exc: BaseException) -> str:
@@ -155,6 +188,7 @@ def _run(inputs, out: Path, jobs: JobStore, recipe: Recipe, settings: Settings, 
         "job": LOCAL_JOB, "recipe_id": recipe.id, "inputs": len(inputs),
         "timings": {"wall_seconds": round(time.monotonic() - t0, 3), "stage_seconds": stage_seconds,
                     "workers": workers},
+        "data_movement": data_movement(outcomes),
     })
     from .report import write_run_report
 

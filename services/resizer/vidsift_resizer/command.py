@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 AUDIO_CODEC = ("-c:a", "aac", "-b:a", "128k")
+RECV_BUFFER = 64 << 10
 
 
 @dataclass(frozen=True)
@@ -82,6 +83,10 @@ def build_command(src: str, plan: SpanPlan, specs: list[OutputSpec], paths: list
         # Input seeking lands on a key frame at or before -ss; no accurate-seek trim, because
         # select (not ffmpeg's seek) decides which frames belong to the clip.
         cmd += ["-seek_timestamp", "1", "-noaccurate_seek", "-ss", f"{plan.seek:.6f}"]
+    if src.startswith(("http://", "https://")):
+        # A remote source through the loopback media server: a small socket buffer, so the bytes read
+        # past the clip's end before ffmpeg closes the connection stay few (docs/data-path.md).
+        cmd += ["-recv_buffer_size", str(RECV_BUFFER)]
     cmd += ["-i", src, "-filter_complex", filtergraph(plan, specs, audio)]
     for i, (spec, path) in enumerate(zip(specs, paths, strict=True)):
         cmd += ["-map", f"[v{i}]"]

@@ -49,4 +49,8 @@ def run(ctx, inputs, out, recipe, workers, resume, no_progress, metrics_port, **
     except RunError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps({k: summary[k] for k in HEADLINE}), err=True)
+    moved = summary.get("data_movement", {})
+    if moved.get("remote_source_bytes"):
+        click.echo(f"read {sum(moved['read_bytes'].values())} bytes of remote inputs: "
+                   f"{moved['read_per_source_byte']} per source byte", err=True)
     click.echo(f"manifest: {Path(out) / 'manifest.jsonl'}", err=True)

@@ -20,7 +20,7 @@ from urllib.parse import quote
 from .blockcache import CachedSource
 
 log = logging.getLogger(__name__)
-SEND_BUFFER = 64 << 10
+SEND_BUFFER = 16 << 10  # with the reader's own buffer, what a closed connection can leave read in vain
 _RANGE = re.compile(r"bytes=(\d*)-(\d*)$")
 
 

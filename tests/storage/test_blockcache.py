@@ -1,0 +1,94 @@
+"""The bounded block cache: exact bytes across block edges, LRU eviction under the budget."""
+
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+
+from vidsift.storage.base import ObjectStat
+from vidsift.storage.blockcache import MIN_BLOCK, BlockCache, CachedSource, ScratchFull, block_size_for
+from vidsift.storage.ranged import RangeReader
+
+
+class BytesReader(RangeReader):
+    """A remote object held in memory: the cache's upstream in unit tests (the real S3 and HTTP
+    readers are tested against real servers in test_ranged.py)."""
+
+    def __init__(self, data: bytes):
+        super().__init__("s3://b/k.mp4", ObjectStat(len(data), "e1"))
+        self.data = data
+
+    def _get(self, start, end):
+        return self.data[start:end]
+
+
+def dir_size(root) -> int:
+    return sum(f.stat().st_size for f in root.rglob("*") if f.is_file())
+
+
+def test_block_size_scales_with_the_source_within_bounds():
+    assert block_size_for(1000, 4 << 20) == MIN_BLOCK
+    assert block_size_for(64 << 20, 4 << 20) == 256 << 10  # about 1/256 of the source
+    assert block_size_for(10 << 30, 4 << 20) == 4 << 20  # never above the setting
+
+
+def test_reads_across_blocks_equal_the_object(tmp_path):
+    data = os.urandom(5 * MIN_BLOCK + 123)
+    src = CachedSource(BytesReader(data), BlockCache(str(tmp_path), 64 * MIN_BLOCK, MIN_BLOCK), "k.mp4")
+    for start, end in [(0, 10), (MIN_BLOCK - 5, MIN_BLOCK + 5), (3, len(data)), (len(data) - 7, len(data) + 50)]:
+        assert src.read(start, end) == data[start:end]
+    with src.open() as fh:
+        fh.seek(2 * MIN_BLOCK + 1)
+        assert fh.read(MIN_BLOCK) == data[2 * MIN_BLOCK + 1:3 * MIN_BLOCK + 1]
+        fh.seek(-4, 2)
+        assert fh.read() == data[-4:]
+
+
+def test_each_block_is_fetched_once_while_it_fits(tmp_path):
+    reader = BytesReader(os.urandom(4 * MIN_BLOCK))
+    src = CachedSource(reader, BlockCache(str(tmp_path), 64 * MIN_BLOCK, MIN_BLOCK), "k.mp4")
+    for _ in range(3):
+        src.read(0, 4 * MIN_BLOCK)
+    assert reader.bytes_read == 4 * MIN_BLOCK and reader.requests == 4
+
+
+def test_the_budget_bounds_the_disk_and_evicts_least_recently_used(tmp_path):
+    budget = 3 * MIN_BLOCK
+    cache = BlockCache(str(tmp_path), budget, MIN_BLOCK)
+    data = os.urandom(10 * MIN_BLOCK)
+    reader = BytesReader(data)
+    src = CachedSource(reader, cache, "k.mp4")
+    src.block(0)
+    time.sleep(0.01)
+    src.block(1)
+    time.sleep(0.01)
+    src.block(0)  # touched: block 1 is now the least recently used
+    time.sleep(0.01)
+    src.block(2)
+    src.block(3)
+    assert dir_size(tmp_path) <= budget
+    fetched = reader.requests
+    src.block(0)
+    assert reader.requests == fetched  # still cached
+    src.block(1)
+    assert reader.requests == fetched + 1  # evicted, fetched again
+    # A whole pass over a source larger than the budget streams and never holds more than it.
+    assert src.read(0, len(data)) == data
+    assert dir_size(tmp_path) <= budget
+
+
+def test_a_changed_source_never_reads_the_old_versions_blocks(tmp_path):
+    cache = BlockCache(str(tmp_path), 64 * MIN_BLOCK, MIN_BLOCK)
+    old = CachedSource(BytesReader(b"a" * 1000), cache, "k.mp4")
+    new_reader = BytesReader(b"b" * 1000)
+    new_reader.etag = "e2"
+    new = CachedSource(new_reader, cache, "k.mp4")
+    assert old.read(0, 10) == b"a" * 10
+    assert new.read(0, 10) == b"b" * 10
+
+
+def test_a_budget_smaller_than_two_blocks_is_a_clear_error(tmp_path):
+    with pytest.raises(ScratchFull, match="VIDSIFT_SCRATCH_MAX_BYTES"):
+        BlockCache(str(tmp_path), MIN_BLOCK, MIN_BLOCK)
