@@ -68,6 +68,10 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Range", f"bytes {start}-{end - 1}/{src.size}")
         else:
             self.send_response(200)
+        # One request per connection, said out loud: a reader that believes the connection persists
+        # (OpenCV's ffmpeg) would send its next request into a socket closed under it.
+        self.close_connection = True
+        self.send_header("Connection", "close")
         self.send_header("Accept-Ranges", "bytes")
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(end - start))
