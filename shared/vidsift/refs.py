@@ -65,6 +65,9 @@ class SourceRef(_Ref):
     range_start: int | None = Field(None, ge=0)
     range_end: int | None = Field(None, gt=0)
     fps: float | None = Field(None, gt=0)
+    # The planned source's fingerprint: a range task finds the plan (probe, size, ETag) by it instead
+    # of reading the source's first and last MiB again. Set only by the splitter, with the range.
+    source_id: str | None = Field(None, pattern=r"^[0-9a-f]{20}$")
 
     @model_validator(mode="after")
     def _range_complete(self) -> "SourceRef":
@@ -74,6 +77,8 @@ class SourceRef(_Ref):
                 raise ValueError("range_start, range_end and fps go together")
             if self.range_end <= self.range_start:
                 raise ValueError("range_end must be after range_start")
+        elif self.source_id is not None:
+            raise ValueError("source_id is set only on a range reference")
         return self
 
     @property
@@ -139,7 +144,7 @@ def to_message(ref: _Ref) -> dict:
     return ref.model_dump(mode="json", by_alias=True)
 
 
-_RANGE_FIELDS = ("range_start", "range_end", "fps")
+_RANGE_FIELDS = ("range_start", "range_end", "fps", "source_id")
 
 
 def parse_message(payload: Any, kind: type[_Ref]) -> Any:

@@ -68,9 +68,9 @@ def split_source(ref: SourceRef, ctx: StageContext) -> list[ClipRef | SourceRef]
     validity_op = next((op.name for op in ops if op.name == "video_validity_filter"), None)
     try:
         with ctx.open_input(ref.uri, STAGE) as src:
-            source_id = fingerprint(src)
             if ref.is_range:
-                return _split_range(ref, ctx, ops, src, source_id)
+                return _split_range(ref, ctx, ops, src, ref.source_id or fingerprint(src))
+            source_id = fingerprint(src)
             done = ctx.jobs.load_source(source_id)
             planned = ctx.jobs.load_plan(source_id) if done is None else None
             if done is None and planned is None:
@@ -122,7 +122,8 @@ def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[
     ranges = plan(src.path, meta, cfg, ctx.settings.split_range_s)
     if ranges is not None:  # a long source: range tasks instead of one long scan
         src.check()
-        doc = {**ranges.to_doc(ref.uri), "probe": meta.to_doc()}
+        doc = {**ranges.to_doc(ref.uri), "probe": meta.to_doc(), "source_id": source_id, "size": src.stat.size,
+               "etag": src.stat.etag}
         ctx.jobs.save_plan(source_id, doc)
         ctx.emit("planned", STAGE, uri=ref.uri, ranges=len(ranges.ranges), seconds=time.monotonic() - t0)
         return _range_refs(ref, doc)
@@ -170,8 +171,8 @@ def _progress(ctx: StageContext, ref: SourceRef):
 
 
 def _range_refs(ref: SourceRef, doc: dict) -> list[SourceRef]:
-    return [SourceRef(job=ref.job, uri=ref.uri, recipe_id=ref.recipe_id, range_start=a, range_end=b, fps=doc["fps"])
-            for a, b in doc["ranges"]]
+    return [SourceRef(job=ref.job, uri=ref.uri, recipe_id=ref.recipe_id, range_start=a, range_end=b, fps=doc["fps"],
+                      source_id=doc.get("source_id")) for a, b in doc["ranges"]]
 
 
 def _split_range(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[ClipRef]:
@@ -183,6 +184,9 @@ def _split_range(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) ->
     if doc is None or [ref.range_start, ref.range_end] not in doc["ranges"]:
         raise ValueError(f"{ref.uri}: range [{ref.range_start}, {ref.range_end}) is not in a stored plan "
                          f"of source {source_id} (the source changed, or the message was not the splitter's)")
+    if "size" in doc and (src.stat.size, src.stat.etag) != (doc["size"], doc["etag"]):
+        raise SourceChanged(f"{ref.uri}: source changed since it was planned: {doc['size']} bytes, etag "
+                            f"{doc['etag']} -> {src.stat.size} bytes, etag {src.stat.etag}")
     t0 = time.monotonic()
     # The plan's probe: the range task reads only its own bytes (and the warm-up's), not the source.
     meta, source_stats, cfg = _prepare(src, ctx, ops, source_id, Probe.from_doc(doc["probe"]) if "probe" in doc else None)

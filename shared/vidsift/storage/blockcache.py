@@ -42,11 +42,10 @@ class BlockCache:
         return sum(f.stat().st_size for f in self._files())
 
     def _files(self):
+        """Every file, blocks being written (``.tmp-``) included: they take disk space too."""
         for d in self.root.iterdir():
             if d.is_dir():
-                for f in d.iterdir():
-                    if not f.name.startswith(".tmp-"):
-                        yield f
+                yield from d.iterdir()
 
     def block(self, key: str, index: int, fetch) -> bytes:
         path = self.root / key / f"{index:08d}"
@@ -86,6 +85,8 @@ class BlockCache:
         for _, size, f in files:
             if self._used <= target:
                 break
+            if f.name.startswith(".tmp-"):
+                continue  # another thread's or process's block, about to land
             f.unlink(missing_ok=True)
             self._used -= size
 

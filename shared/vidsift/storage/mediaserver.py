@@ -109,8 +109,15 @@ _server_pid = 0
 _lock = threading.Lock()
 
 
+RECV_BUFFER = 64 << 10
+
+
 def _get_server() -> _Server:
     global _server, _server_pid
+    # OpenCV takes ffmpeg options only from its environment: a small receive buffer for its http
+    # reads, or the kernel lets it run megabytes ahead of a range task's last frame. (Local files
+    # ignore the option; a value the operator set is kept.)
+    os.environ.setdefault("OPENCV_FFMPEG_CAPTURE_OPTIONS", f"recv_buffer_size;{RECV_BUFFER}")
     with _lock:
         if _server is None or _server_pid != os.getpid():  # a forked child has no serving thread
             _server, _server_pid = _Server(), os.getpid()
