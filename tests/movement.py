@@ -121,6 +121,7 @@ class Movement:
     read: dict[str, int]
     gets: dict[str, int]
     manifest: list[dict]
+    summary: dict | None = None  # vidsift run's summary.json
 
 
 def upload(s3, sources: list[Path], prefix: str) -> list[str]:
@@ -228,7 +229,8 @@ def run_embedded(s3, sources: list[Path], workdir: Path, **extra_env: str) -> Mo
         proxy.stop()
     manifest = [json.loads(l) for l in (out / "manifest.jsonl").read_text().splitlines() if l.strip()]
     return Movement(sum(p.stat().st_size for p in sources), accepted_span_bytes(manifest, dict(zip(uris, sources))),
-                    len(manifest), {"all": proxy.bytes}, {"all": proxy.gets}, manifest)
+                    len(manifest), {"all": proxy.bytes}, {"all": proxy.gets}, manifest,
+                    json.loads((out / "summary.json").read_text()))
 
 
 def _wait(env: dict, job: str, uris: list[str], timeout: float) -> None:

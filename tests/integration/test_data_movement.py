@@ -78,6 +78,13 @@ def test_a_source_larger_than_the_scratch_budget_still_splits_and_resizes(s3_ser
     assert m.source_bytes > 10 * budget
     assert _clips(m.manifest) == _clips(local_run)
     assert 0 < peak[0] <= budget
+    # vidsift's own account (the read events behind vidsift_read_bytes_total) agrees with the proxy's.
+    moved = m.summary["data_movement"]
+    assert moved["remote_source_bytes"] == m.source_bytes
+    assert sum(moved["read_bytes"].values()) == m.read["all"]
+    assert set(moved["read_bytes"]) == {"split", "resize"}
+    # A cache smaller than a source: the split's demux and decode each stream it.
+    assert moved["read_per_source_byte"] > 1.5
 
 
 def test_a_range_task_reads_its_range_not_the_source(s3_server, tmp_path, monkeypatch):

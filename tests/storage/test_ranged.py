@@ -212,3 +212,16 @@ def test_every_ranged_request_is_checked_for_private_addresses(site, tmp_path):
         with open_input(site.url, Settings(scratch_dir=str(tmp_path))):
             pass
     assert site.requests == []
+
+
+def test_without_range_support_a_source_larger_than_the_scratch_budget_is_refused_by_name(video, tmp_path):
+    site = Site(video(VIDEO).read_bytes(), ranges=False)
+    try:
+        settings = Settings(scratch_dir=str(tmp_path), http_allow_private=True, scratch_max_bytes=1 << 20,
+                            read_block_bytes=64 << 10)
+        with pytest.raises(InputRefused, match="VIDSIFT_SCRATCH_MAX_BYTES"):
+            with open_input(site.url, settings):
+                pass
+        assert not list(tmp_path.glob("vidsift-src-*"))  # the partial download is gone
+    finally:
+        site.stop()

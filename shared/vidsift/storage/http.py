@@ -73,7 +73,8 @@ def _check_status(url: str, r) -> None:
         raise NotFound(f"{redact(url)}: HTTP {r.status_code}")
 
 
-def http_download(url: str, dest: str, timeout: float, max_bytes: int, allow_private: bool) -> None:
+def http_download(url: str, dest: str, timeout: float, max_bytes: int, allow_private: bool,
+                  limit_setting: str = "VIDSIFT_HTTP_MAX_BYTES") -> None:
     import requests
 
     if not allow_private:
@@ -85,14 +86,14 @@ def http_download(url: str, dest: str, timeout: float, max_bytes: int, allow_pri
             declared = int(r.headers.get("Content-Length") or 0)
             if declared > max_bytes:
                 raise InputRefused(f"{redact(url)}: {declared} bytes, over the {max_bytes}-byte input limit "
-                                   "(VIDSIFT_HTTP_MAX_BYTES)")
+                                   f"({limit_setting})")
             got = 0
             with open(dest, "wb") as fh:
                 for chunk in r.iter_content(1 << 20):
                     got += len(chunk)
                     if got > max_bytes:
                         raise InputRefused(f"{redact(url)}: larger than the {max_bytes}-byte input limit "
-                                           "(VIDSIFT_HTTP_MAX_BYTES)")
+                                           f"({limit_setting})")
                     if time.monotonic() > deadline:
                         raise InputTimeout(f"{redact(url)}: download took over {10 * timeout:g}s")
                     fh.write(chunk)

@@ -142,12 +142,14 @@ def _downloaded(uri: str, settings: Settings, why: Exception) -> Iterator[LocalI
     if host not in _warned_hosts:  # once per host and process, not once per clip
         _warned_hosts.add(host)
         log.warning("%s; every task downloads these sources whole", why)
-    limit = min(settings.http_max_bytes, settings.scratch_max_bytes)
+    # Without Range the whole source is the span: it must fit the scratch budget.
+    limit, name = min((settings.http_max_bytes, "VIDSIFT_HTTP_MAX_BYTES"),
+                      (settings.scratch_max_bytes, "VIDSIFT_SCRATCH_MAX_BYTES (the server ignores Range)"))
     os.makedirs(settings.scratch_dir, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=settings.scratch_dir, prefix="vidsift-src-")
     os.close(fd)
     try:
-        http_download(uri, tmp, settings.http_timeout_s, limit, settings.http_allow_private)
+        http_download(uri, tmp, settings.http_timeout_s, limit, settings.http_allow_private, name)
         yield LocalInput(uri, tmp, ObjectStat(os.path.getsize(tmp), None))
     finally:
         Path(tmp).unlink(missing_ok=True)
