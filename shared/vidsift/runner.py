@@ -123,15 +123,22 @@ def _work(uri: str) -> SourceOutcome:
     return process_source(uri, _CTX)
 
 
+def check_out_dir(out: Path, recipe: Recipe, resume: bool) -> None:
+    """Raise RunError if ``out`` holds a run this one may not continue. Writes nothing."""
+    recipe_file = Path(out) / "recipe.json"
+    if not recipe_file.exists():
+        return
+    stored = recipe_from_json(recipe_file.read_text())
+    if not resume:
+        raise RunError(f"{out} already holds a run (recipe {stored.id}); pass --resume to finish it, "
+                       "or choose a new --out directory")
+    if stored.id != recipe.id:
+        raise RunError(f"{out} was run with recipe {stored.id}, not {recipe.id}; --resume needs the same recipe")
+
+
 def prepare_out_dir(out: Path, recipe: Recipe, resume: bool) -> JobStore:
+    check_out_dir(out, recipe, resume)
     jobs = JobStore(FileStorage(str(out)), LOCAL_JOB)
-    if jobs.store.exists("recipe.json"):
-        stored = jobs.load_recipe()
-        if not resume:
-            raise RunError(f"{out} already holds a run (recipe {stored.id}); pass --resume to finish it, "
-                           "or choose a new --out directory")
-        if stored.id != recipe.id:
-            raise RunError(f"{out} was run with recipe {stored.id}, not {recipe.id}; --resume needs the same recipe")
     jobs.save_recipe(recipe)
     return jobs
 

@@ -26,6 +26,9 @@ class OpenAITestServer:
         self.requests: list[dict] = []  # {"path", "headers", "body", "t"}
         self.script: list[tuple[int, dict, object]] = []
         self.default = (200, {}, completion("A brown dog runs along a sandy beach as the camera pans left."))
+        self.gets: list[dict] = []  # GET requests (the preflight's), apart from the completions
+        self.models = ["test-model"]  # GET /models lists these (None: the server has no /models)
+        self.key: str | None = None  # a key GET /models requires (None: any)
         self._lock = threading.Lock()
         server = self
 
@@ -46,6 +49,22 @@ class OpenAITestServer:
                 self.send_header("Content-Length", str(len(data)))
                 for k, v in headers.items():
                     self.send_header(k, v)
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                with server._lock:
+                    server.gets.append({"path": self.path, "headers": dict(self.headers)})
+                if server.models is None or not self.path.endswith("/models"):
+                    status, doc = 404, {"error": {"message": "not found"}}
+                elif server.key and self.headers.get("Authorization") != f"Bearer {server.key}":
+                    status, doc = 401, {"error": {"message": "invalid api key"}}
+                else:
+                    status, doc = 200, {"object": "list", "data": [{"id": m, "object": "model"} for m in server.models]}
+                data = json.dumps(doc).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
 

@@ -57,3 +57,24 @@ def _caption(op: VideoCaptioningMapper, clips: list[ClipRef], ctx: StageContext)
         else:
             out.append(clip.with_updates(text=caption.text))
     return out
+
+
+def check(recipe, settings=None) -> None:
+    """The caption stage's preflight (``vidsift.preflight``): a local model loads now (and stays
+    loaded for this process); an API answers one cheap request and takes the key."""
+    from .backends import CaptionBackendError, get_backend
+    from .backends.openai import check_server
+    from .ops.captioning import with_base_url
+
+    for op in recipe.build(STAGE):
+        params = with_base_url(op.params, settings)
+        try:
+            if params.backend == "openai":
+                check_server(params)
+            else:
+                get_backend(params)
+        except CaptionBackendError as exc:
+            raise CaptionBackendError(f"{op.name}: {exc}") from exc
+        except Exception as exc:  # noqa: BLE001 - a model that cannot load, whatever the library raises
+            raise CaptionBackendError(f"{op.name}: cannot load {params.backend} model {params.model!r}: "
+                                      f"{type(exc).__name__}: {exc}") from exc

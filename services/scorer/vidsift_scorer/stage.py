@@ -68,7 +68,15 @@ def check_models(recipe: Recipe) -> None:
     processor); loads no weights onto a GPU, so a worker's parent process can call it before forking."""
     for op in recipe.build("score"):
         kind, options = op.backend_spec()
-        backend_class(kind)(**options).check()
+        try:
+            backend_class(kind)(**options).check()
+        except ModelLoadError as exc:  # which of the recipe's filters, for a recipe with several models
+            raise ModelLoadError(f"{op.name}: {exc}") from exc
+
+
+def check(recipe: Recipe, settings=None) -> None:
+    """The score stage's preflight (``vidsift.preflight``): the same check a score worker runs at start."""
+    check_models(recipe)
 
 
 def preflight(recipe_source: str | None = None) -> None:

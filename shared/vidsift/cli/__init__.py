@@ -51,6 +51,15 @@ def main(ctx: click.Context, config_file: str | None, verbose: int) -> None:
     ctx.obj["config_file"] = config_file
 
 
+class Preflight(click.ClickException):
+    """A run that cannot succeed as configured: one line, exit code 2 (as a usage error)."""
+
+    exit_code = 2
+
+    def format_message(self) -> str:
+        return f"preflight: {self.message}"
+
+
 def settings_from(ctx: click.Context, **overrides):
     from ..config import load_settings
 

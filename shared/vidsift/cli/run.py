@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from vidsift_captioner.cli import caption_options, with_captioner
 
-from . import settings_from
+from . import Preflight, settings_from
 
 
 @click.command()
@@ -32,7 +32,8 @@ def run(ctx, inputs, out, recipe, workers, resume, no_progress, metrics_port, **
     from ..inputs import expand_inputs
     from ..recipe import RecipeError, load_recipe
     from ..export import HEADLINE
-    from ..runner import RunError, run_embedded
+    from ..preflight import PreflightError, check_output_dir, preflight
+    from ..runner import RunError, check_out_dir, run_embedded
 
     settings = settings_from(ctx, metrics_port=metrics_port)  # None: VIDSIFT_METRICS_PORT
     try:
@@ -42,7 +43,14 @@ def run(ctx, inputs, out, recipe, workers, resume, no_progress, metrics_port, **
     uris = expand_inputs(list(inputs))
     if not uris:
         raise click.UsageError(f"no video files found in {', '.join(inputs)}")
-    click.echo(f"vidsift run: {len(uris)} input(s), recipe {rec.id} ({', '.join(s.name for s in rec.ops)})", err=True)
+    # Everything that would make the whole run fail, before a single frame is decoded (exit 2).
+    try:
+        check_out_dir(check_output_dir(out), rec, resume)
+        click.echo(f"vidsift run: {len(uris)} input(s), recipe {rec.id} ({', '.join(s.name for s in rec.ops)}); "
+                   "checking ops, models and APIs", err=True)
+        preflight(rec, settings, out)
+    except (PreflightError, RunError) as exc:
+        raise Preflight(str(exc)) from None
     try:
         summary = run_embedded(uris, Path(out), rec, settings, workers=workers, resume=resume,
                                progress=not no_progress)

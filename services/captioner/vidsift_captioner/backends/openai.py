@@ -32,6 +32,9 @@ RETRY_STATUS = {408, 409, 429, 500, 502, 503, 504}
 BACKOFF_BASE_S = 1.0
 BACKOFF_MAX_S = 60.0  # also caps a server's Retry-After: a worker should not sleep for an hour
 # 400s that mean "this content", not "this request": the clip is rejected instead of retried forever.
+# Connection failures in a row (across clips) after which the backend stops calling the server.
+BREAKER_FAILURES = 5
+BREAKER_COOLDOWN_S = 60.0
 CONTENT_ERRORS = {"content_policy_violation", "content_filter", "invalid_image", "image_content_policy_violation"}
 
 
@@ -70,6 +73,83 @@ def request_body(params, jpegs: Sequence[bytes]) -> dict:
     }
 
 
+def redact(url: str) -> str:
+    """A URL without its user and password (base URLs may carry them; messages never do)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.username is None and parts.password is None:
+        return url
+    host = parts.hostname or ""
+    return urlunsplit(parts._replace(netloc=host + (f":{parts.port}" if parts.port else "")))
+
+
+def check_server(params, timeout_s: float = 10.0) -> None:
+    """One cheap request (``GET {base_url}/models``): the server answers, takes the key and, when it
+    lists its models, serves ``params.model``. Raises CaptionBackendError with what to do."""
+    import requests
+
+    base = (params.base_url or DEFAULT_BASE_URL).rstrip("/")
+    shown = redact(base)
+    try:
+        key = read_api_key(params)
+    except OSError as exc:
+        raise CaptionBackendError(f"cannot read api_key_file {params.api_key_file}: {exc.strerror}") from None
+    if not key and base == DEFAULT_BASE_URL:
+        raise CaptionBackendError(f"no API key for {shown}: set ${params.api_key_env} (or api_key_file), "
+                                  "or point base_url / VIDSIFT_CAPTION_BASE_URL at your own server")
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    try:
+        resp = requests.get(base + "/models", headers=headers, timeout=timeout_s)
+    except requests.RequestException as exc:
+        raise CaptionBackendError(
+            f"cannot reach the caption API at {shown} ({type(exc).__name__}); start the server, or set "
+            "base_url (--caption-base-url) / VIDSIFT_CAPTION_BASE_URL") from None
+    if resp.status_code in (401, 403):
+        raise CaptionBackendError(f"{shown} refused the API key (HTTP {resp.status_code}): "
+                                  f"set ${params.api_key_env} or api_key_file")
+    if resp.status_code != 200:
+        return  # answers, but lists no models (not every OpenAI-compatible server has /models)
+    try:
+        served = [m["id"] for m in resp.json()["data"]]
+    except (ValueError, KeyError, TypeError):
+        return
+    if served and params.model not in served:
+        raise CaptionBackendError(f"{shown} does not serve model {params.model!r} (it serves: "
+                                  f"{', '.join(served[:10])}); fix the captioner's model")
+
+
+class CircuitBreaker:
+    """Stops calling a server after ``threshold`` connection failures in a row (a server that is
+    down would otherwise cost every clip its full retry schedule); after ``cooldown_s`` one call
+    may try again. Shared by every caller of one backend in the process."""
+
+    def __init__(self, threshold: int = BREAKER_FAILURES, cooldown_s: float = BREAKER_COOLDOWN_S):
+        self.threshold, self.cooldown_s = threshold, cooldown_s
+        self._failures = 0
+        self._opened_at: float | None = None
+        self._lock = threading.Lock()
+
+    def allow(self) -> bool:
+        with self._lock:
+            if self._opened_at is None:
+                return True
+            if time.monotonic() - self._opened_at >= self.cooldown_s:
+                self._opened_at = time.monotonic()  # half open: this call tries, the others wait again
+                return True
+            return False
+
+    def failed(self) -> None:
+        with self._lock:
+            self._failures += 1
+            if self._failures >= self.threshold:
+                self._opened_at = time.monotonic()
+
+    def succeeded(self) -> None:
+        with self._lock:
+            self._failures, self._opened_at = 0, None
+
+
 def parse_response(doc) -> Caption:
     """A chat completion -> Caption; anything else is a CaptionBackendError that says what is missing."""
     try:
@@ -97,6 +177,7 @@ class OpenAIBackend:
         self._key = read_api_key(params)
         self._slots = threading.BoundedSemaphore(params.concurrency)  # shared by all callers in the process
         self._local = threading.local()
+        self.breaker = CircuitBreaker()
         log.info("captioning with %s at %s (key %s)", params.model, self.url,
                  "set" if self._key else f"not set: ${params.api_key_env} is empty")
 
@@ -125,15 +206,26 @@ class OpenAIBackend:
         headers = {"Authorization": f"Bearer {self._key}"} if self._key else {}
         for attempt in range(self.params.max_retries + 1):
             last = attempt == self.params.max_retries
+            if not self.breaker.allow():
+                raise CaptionBackendError(
+                    f"POST {redact(self.url)}: not called, {self.breaker.threshold} connection failures in a row "
+                    f"(circuit open for {self.breaker.cooldown_s:.0f} s)")
             try:
                 with self._slots:
                     resp = self._session().post(self.url, json=body, headers=headers, timeout=self.params.timeout_s)
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                self.breaker.failed()
+                error = f"{type(exc).__name__}: {self._scrub(str(exc))}"
+                if last:
+                    raise CaptionBackendError(f"POST {self.url} failed after {attempt + 1} tries: {error}") from None
+                delay = retry_delay(attempt, None)
             except requests.RequestException as exc:
                 error = f"{type(exc).__name__}: {self._scrub(str(exc))}"
                 if last:
                     raise CaptionBackendError(f"POST {self.url} failed after {attempt + 1} tries: {error}") from None
                 delay = retry_delay(attempt, None)
             else:
+                self.breaker.succeeded()
                 if resp.status_code == 200:
                     try:
                         doc = resp.json()
