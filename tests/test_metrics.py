@@ -254,7 +254,7 @@ def test_embedded_run_serves_the_same_metrics(monkeypatch, tmp_path, video):
     samples = {(s.name, tuple(sorted(s.labels.items()))): s.value
                for family in registry.collect() for s in family.samples}
     clips = sum(v for (name, _), v in samples.items() if name == "vidsift_clips_total")
-    assert clips == summary["accepted_clips"] + summary["rejected_clips"] > 0
+    assert clips == summary["accepted_clips"] + summary["rejected_clips"] + sum(summary["failed_clips"].values()) > 0
     assert value(samples, "vidsift_stage_tasks_total", stage="split", outcome="ok") == 1
     passed = value(samples, "vidsift_stage_outputs_total", stage="split")
     assert passed == value(samples, "vidsift_stage_tasks_total", stage="score", outcome="ok") > 0

@@ -86,7 +86,7 @@ def test_report_html(run_dir):
     out, _, _ = run_dir
     page = write_run_report(out).read_text()
     assert page.startswith("<!doctype html>")
-    assert "3 inputs (1 failed), 2 clips accepted, 3 clips rejected" in page
+    assert "3 inputs (1 failed, 0 gave no clip), 2 clips accepted, 3 clips rejected, 0 clips failed" in page
     assert page.count('<svg width=') == 2  # one histogram per stat
     srcs = re.findall(r'<img loading="lazy" src="([^"]+)"', page)
     assert len(srcs) == 5
@@ -95,9 +95,27 @@ def test_report_html(run_dir):
         assert (out / src).read_bytes()[:2] == b"\xff\xd8", src  # a JPEG
     assert "Cyclists race &lt;downhill&gt;." in page  # captions escaped
     assert "<td>inputs</td><td>3</td>" in page  # summary.json shown
-    assert "<td>file:///data/broken.avi</td><td>split</td><td>InvalidDataError</td>" in page
+    assert "<td>file:///data/broken.avi</td><td></td><td>split</td><td>InvalidDataError</td>" in page
 
 
 def test_report_of_an_empty_run(tmp_path):
     page = write_run_report(tmp_path).read_text()
     assert "No accepted clips." in page and "0 clips accepted" in page
+
+
+def test_report_counts_failures_apart_from_rejections(tmp_path):
+    """An input that gave no clip is not a failed input; a clip whose model call failed is not rejected."""
+    src = Path("/data/a.mp4")
+    rejected = [
+        {"source": "file:///data/short.mp4", "stage": "split", "op": "video_split_by_duration_mapper",
+         "reason": "shorter than a first piece", "error_type": "no_clips", "__dj__stats__": {}},
+        clip_line(src, "f" * 24, 0.0, [], {}, stage="caption", op=None, reason="RuntimeError: boom",
+                  error_type="model_error"),
+        clip_line(src, "g" * 24, 2.0, [], {"video_duration": 0.5}, stage="split", op="video_duration_filter",
+                  reason="video_duration 0.5 < min 1"),
+    ]
+    (tmp_path / "rejected.jsonl").write_text("".join(json.dumps(x) + "\n" for x in rejected))
+    page = write_run_report(tmp_path).read_text()
+    assert "2 inputs (0 failed, 1 gave no clip), 0 clips accepted, 1 clips rejected, 1 clips failed" in page
+    failed_table = page.split("<h2>Failed inputs and clips</h2>")[1].split("<h2>")[0]
+    assert "model_error" in failed_table and "no_clips" not in failed_table

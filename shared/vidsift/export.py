@@ -14,7 +14,7 @@ from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from .jobs import INPUT_DECISIONS, JobStore, sort_key
+from .jobs import JobStore, failure_kind, sort_key
 
 
 def collect(jobs: JobStore) -> tuple[list[dict], list[dict]]:
@@ -38,26 +38,36 @@ def reason_class(reason: str | None) -> str:
 
 
 # The summary keys the CLI prints when a run or an export ends.
-HEADLINE = ("accepted_clips", "rejected_clips", "failed_inputs", "rejected_inputs")
+HEADLINE = ("accepted_clips", "rejected_clips", "failed_clips", "failed_inputs", "rejected_inputs")
 
 
 def summarize(accepted: list[dict], rejected: list[dict], extra: dict[str, Any] | None = None) -> dict:
     by_op: dict[str, Counter] = defaultdict(Counter)
     reasons: dict[str, Counter] = defaultdict(Counter)
-    failed, dropped = Counter(), Counter()
+    failed, dropped, failed_clips, kinds = Counter(), Counter(), Counter(), Counter()
     for line in rejected:
+        kind = failure_kind(line)
+        if kind:
+            kinds[kind] += 1
         if "clip" not in line:
             etype = line.get("error_type") or "unknown"
-            (dropped if etype in INPUT_DECISIONS else failed)[etype] += 1
+            (failed if kind else dropped)[etype] += 1
             continue
-        op = line.get("op") or line.get("error_type") or "unknown"
+        if kind:  # could not be processed: not a decision about the data, so not a rejection
+            failed_clips[line["error_type"]] += 1
+            continue
+        op = line.get("op") or "unknown"
         by_op[line.get("stage") or "?"][op] += 1
         reasons[op][reason_class(line.get("reason"))] += 1
     sources = {l["clip"]["source"] for l in accepted + rejected if "clip" in l}
     return {
         "accepted_clips": len(accepted),
         "rejected_clips": sum(sum(c.values()) for c in by_op.values()),
+        "failed_clips": dict(failed_clips),  # by error type
         "failed_inputs": dict(failed),
+        # failures that are the input's own (unreadable, missing, refused) vs ours (model, API, storage,
+        # internal): `vidsift run` exits 1 on the latter (jobs.INPUT_FAULTS)
+        "failures": {"input": kinds["input"], "system": kinds["system"]},
         "rejected_inputs": dict(dropped),  # no clip at all, or the same bytes as another input
         "sources_with_clips": len(sources),
         "rejected_by_stage_op": {s: dict(c) for s, c in sorted(by_op.items())},

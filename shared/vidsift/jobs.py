@@ -35,6 +35,28 @@ def clip_id(source_id: str, start_frame: int, end_frame: int, recipe_id: str) ->
 # Input-level records that are decisions about the input, not failures to process it: counted as
 # rejected (not failed) in summaries and metrics.
 INPUT_DECISIONS = frozenset({"no_clips", "duplicate_source"})
+# Failures that are the input's own: it could not be fetched or read, was refused, changed under us,
+# or would not decode in time. A batch with a few of these still succeeds (``vidsift run`` exits 0).
+# Every other error type (internal_error, storage_error, model_error, out_of_memory, worker_lost, ...)
+# is ours to fix, and fails the run.
+INPUT_FAULTS = frozenset({
+    "not_found", "input_refused", "source_changed", "corrupt_video", "unreadable", "no_video_stream",
+    "unsupported_codec", "no_decodable_frames", "bad_frame", "decode_timeout", "input_timeout",
+})
+
+
+def is_failure(line: dict) -> bool:
+    """A record line that says the input or clip could not be processed (not a decision about the data):
+    a filter's rejection has no error_type; no_clips and duplicate_source are decisions too."""
+    etype = line.get("error_type")
+    return bool(etype) and etype not in INPUT_DECISIONS
+
+
+def failure_kind(line: dict) -> str | None:
+    """None (not a failure), 'input' (the input's own fault) or 'system' (ours: model, API, storage, bug)."""
+    if not is_failure(line):
+        return None
+    return "input" if line["error_type"] in INPUT_FAULTS else "system"
 
 
 def input_record_id(uri: str) -> str:
@@ -184,6 +206,19 @@ class JobStore:
         self.store.put_bytes(f"records/{record_id}.json", _dumps(doc), "application/json")
         for listener in self.listeners:
             listener(doc["status"], doc["line"])
+
+    def forget_failures(self) -> int:
+        """Delete the records of failed inputs and clips (``--retry-failed``), so they are processed
+        again; decisions (rejections, no_clips, duplicate_source) stay. Returns how many."""
+        n = 0
+        for key in list(self.store.list("records/")):
+            if not key.endswith(".json"):
+                continue
+            doc = json.loads(self.store.get_bytes(key))
+            if doc.get("status") == "rejected" and is_failure(doc["line"]):
+                self.store.delete(key)
+                n += 1
+        return n
 
     def records(self) -> Iterator[dict]:
         for key in self.store.list("records/"):

@@ -33,7 +33,7 @@ from typing import Any, Iterator
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server, values
 
 from . import __version__
-from .jobs import INPUT_DECISIONS
+from .jobs import is_failure
 from .ops.base import STAGES
 
 # The observer events stage code may emit, and the data each carries (others are ignored).
@@ -68,8 +68,7 @@ def outcome_of(status: str, line: dict) -> str:
     """accepted / rejected (a filter's decision) / failed (the input or clip could not be processed)."""
     if status == "accepted":
         return "accepted"
-    failed = line.get("error_type") and line["error_type"] not in INPUT_DECISIONS
-    return "failed" if failed else "rejected"
+    return "failed" if is_failure(line) else "rejected"
 
 
 def reason_class(line: dict) -> str:

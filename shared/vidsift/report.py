@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Iterable
 from urllib.parse import urlparse
 
+from .jobs import is_failure
 from .ops.base import STAGES
 from .storage.file import file_url_to_path
 
@@ -168,11 +169,15 @@ td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f3f3f
 
 
 def render(out_dir: Path, accepted: list[dict], rejected: list[dict], summary: dict) -> str:
-    failed = [r for r in rejected if "clip" not in r]
-    sources = {(r.get("clip") or {}).get("source") for r in accepted + rejected if "clip" in r}
-    parts = [f"<h1>vidsift run report</h1><p>{len(sources) + len(failed)} inputs "
-             f"({len(failed)} failed), {len(accepted)} clips accepted, "
-             f"{len(rejected) - len(failed)} clips rejected.</p>"]
+    inputs = [r for r in rejected if "clip" not in r]  # records of inputs that gave no clip
+    failed = [r for r in inputs if is_failure(r)]
+    failed_clips = [r for r in rejected if "clip" in r and is_failure(r)]
+    rejected = [r for r in rejected if not is_failure(r)]  # decisions about the data only
+    n_rejected = sum("clip" in r for r in rejected)
+    sources = {r["clip"].get("source") for r in accepted + rejected + failed_clips if "clip" in r}
+    parts = [f"<h1>vidsift run report</h1><p>{len(sources) + len(inputs)} inputs "
+             f"({len(failed)} failed, {len(inputs) - len(failed)} gave no clip), {len(accepted)} clips accepted, "
+             f"{n_rejected} clips rejected, {len(failed_clips)} clips failed.</p>"]
     if summary:
         parts.append("<h2>Summary</h2>" + _table(["key", "value"], (
             (k, v if not isinstance(v, (dict, list)) else json.dumps(v)) for k, v in summary.items())))
@@ -182,10 +187,13 @@ def render(out_dir: Path, accepted: list[dict], rejected: list[dict], summary: d
     parts.append("<h2>Rejections by op and reason</h2>")
     rows = [(op, n, group, gn, ex) for op, n, groups in rejections(rejected) for group, gn, ex in groups]
     parts.append(_table(["op", "total", "reason", "count", "example"], rows) if rows else "<p>None.</p>")
-    if failed:
-        parts.append("<h2>Failed inputs</h2>" + _table(["source", "stage", "error", "reason"], (
-            (r.get("source"), r.get("stage"), r.get("error_type") or "", r.get("reason") or "")
-            for r in failed[:FAILED_ROWS])))
+    if failed or failed_clips:
+        parts.append("<h2>Failed inputs and clips</h2><p>Not decisions about the data: these could not be "
+                     "processed (<code>vidsift run --resume --retry-failed</code> tries them again).</p>"
+                     + _table(["source", "clip", "stage", "error", "reason"], (
+                         (r.get("source") or r["clip"].get("source"), (r.get("clip") or {}).get("id", ""),
+                          r.get("stage"), r.get("error_type") or "", r.get("reason") or "")
+                         for r in (failed + failed_clips)[:FAILED_ROWS])))
     parts.append('<h2>Scores</h2><p><span style="color:#55a868">■</span> accepted '
                  '<span style="color:#c44e52">■</span> rejected</p>')
     for stat, (acc, rej) in stat_values(accepted, rejected).items():

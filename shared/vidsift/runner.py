@@ -32,14 +32,28 @@ class RunError(RuntimeError):
     pass
 
 
-def error_type(exc: BaseException) -> str:
+def error_type(exc: BaseException, stage: str | None = None) -> str:
     if isinstance(exc, MemoryError):
         return "out_of_memory"
     if isinstance(exc, StorageError):
         return "storage_error"
     if isinstance(exc, TimeoutError):
         return "decode_timeout"
+    if stage in MODEL_STAGES:  # a model or API that failed (as transport.classify names it)
+        return "model_error"
     return "internal_error"
+
+
+MODEL_STAGES = ("score", "caption")
+
+
+def exit_code(summary: dict, strict: bool = False) -> int:
+    """1 when a clip or input failed for a reason that is not the input's (model, API, storage,
+    internal), when no input gave a clip and some failed, or (``strict``) when anything failed; else 0."""
+    f = summary["failures"]
+    if f["system"] or (strict and f["input"]):
+        return 1
+    return 1 if f["input"] and not summary["sources_with_clips"] else 0
 
 
 @dataclass
@@ -96,7 +110,7 @@ def process_source(uri: str, ctx: StageContext) -> SourceOutcome:
             timings[stage] += time.monotonic() - t
         except Exception as exc:  # noqa: BLE001 - recorded against the input or clip, the run goes on
             log.error("%s failed for %s: %s", stage, ref.id if isinstance(ref, ClipRef) else uri, exc)
-            ctx.jobs.record_failure(ref, stage, _message(exc), error_type(exc))
+            ctx.jobs.record_failure(ref, stage, _message(exc), error_type(exc, stage))
             continue  # a failed range: the other ranges still give their clips
         todo[:0] = [(nxt, r) for r in out if (nxt := route(stage, r))]
     return SourceOutcome(uri, time.monotonic() - t0, timings, read, size[0])
@@ -144,20 +158,31 @@ def prepare_out_dir(out: Path, recipe: Recipe, resume: bool) -> JobStore:
 
 
 def run_embedded(inputs: list[str], out: Path, recipe: Recipe, settings: Settings, workers: int = 1,
-                 resume: bool = False, progress: bool = True, listeners=()) -> dict:
+                 resume: bool = False, progress: bool = True, listeners=(), retry_failed: bool = False) -> dict:
+    """Run ``inputs`` into ``out``. With ``resume``, inputs already accounted for (every clip has its
+    record, or the input has one) are not read again; ``retry_failed`` first forgets the records of
+    failed inputs and clips, so those are processed again."""
     out = Path(out).resolve()
     jobs = prepare_out_dir(out, recipe, resume)
+    if resume:
+        if retry_failed:
+            log.info("retrying %d failed input(s) and clip(s)", jobs.forget_failures())
+        todo = set(jobs.outstanding(inputs))
+        inputs_all, inputs = inputs, [u for u in inputs if u in todo]
+        log.info("resume: %d of %d input(s) still to do", len(inputs), len(inputs_all))
+    else:
+        inputs_all = inputs
     # Before the pool forks: its processes inherit the metrics (settings.metrics_port; 0 = off).
     server = start_run_metrics(settings.metrics_port, scratch_dir=settings.scratch_dir)
     try:
-        return _run(inputs, out, jobs, recipe, settings, workers, progress, listeners)
+        return _run(inputs, out, jobs, recipe, settings, workers, progress, listeners, len(inputs_all))
     finally:
         if server is not None:
             server.stop()
 
 
 def _run(inputs, out: Path, jobs: JobStore, recipe: Recipe, settings: Settings, workers: int, progress: bool,
-         listeners) -> dict:
+         listeners, n_inputs: int) -> dict:
     jobs.listeners.extend(listeners)
     t0 = time.monotonic()
     bar = _progress_bar(len(inputs), progress)
@@ -192,7 +217,7 @@ def _run(inputs, out: Path, jobs: JobStore, recipe: Recipe, settings: Settings, 
     bar.close()
     stage_seconds = {s: round(sum(o.stage_seconds[s] for o in outcomes), 3) for s in STAGES}
     summary = export_job(jobs, out / "manifest.jsonl", extra={
-        "job": LOCAL_JOB, "recipe_id": recipe.id, "inputs": len(inputs),
+        "job": LOCAL_JOB, "recipe_id": recipe.id, "inputs": n_inputs,
         "timings": {"wall_seconds": round(time.monotonic() - t0, 3), "stage_seconds": stage_seconds,
                     "workers": workers},
         "data_movement": data_movement(outcomes),

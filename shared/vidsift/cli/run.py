@@ -17,29 +17,39 @@ from . import Preflight, settings_from
 @click.option("--recipe", default="local", show_default=True,
               help="Recipe YAML file, or a shipped profile: 'local' (CPU, offline) or 'default' (reference scheme, GPU).")
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64), help="Parallel source processes.")
-@click.option("--resume", is_flag=True, help="Finish an interrupted run in OUT (finished clips are skipped).")
+@click.option("--resume", is_flag=True, help="Finish an interrupted run in OUT (finished inputs and clips are skipped).")
+@click.option("--retry-failed", is_flag=True,
+              help="With --resume: process again the inputs and clips that failed (not those a filter rejected).")
+@click.option("--strict", is_flag=True,
+              help="Exit 1 if anything failed, even an unreadable input (default: only failures that are not the input's).")
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve Prometheus metrics on this port while running (default VIDSIFT_METRICS_PORT; 0 = off).")
 @caption_options
 @click.pass_context
-def run(ctx, inputs, out, recipe, workers, resume, no_progress, metrics_port, **caption):
+def run(ctx, inputs, out, recipe, workers, resume, retry_failed, strict, no_progress, metrics_port, **caption):
     """Split, filter, resize and caption INPUTS (files, directories, URIs or @list.txt) into OUT.
 
     Writes OUT/manifest.jsonl (accepted clips), OUT/rejected.jsonl (rejected clips and failed
     inputs, each with stage, op and reason) and OUT/summary.json.
+
+    Exit status: 2 if the run cannot start (recipe, settings, models, APIs, output); 1 if a clip or
+    input failed for a reason that is not the input's (model, API, storage, internal error), or no
+    input gave a clip and some failed, or --strict and anything failed; else 0.
     """
     from ..inputs import expand_inputs
     from ..recipe import RecipeError, load_recipe
     from ..export import HEADLINE
     from ..preflight import PreflightError, check_output_dir, preflight
-    from ..runner import RunError, check_out_dir, run_embedded
+    from ..runner import RunError, check_out_dir, exit_code, run_embedded
 
     settings = settings_from(ctx, metrics_port=metrics_port)  # None: VIDSIFT_METRICS_PORT
     try:
         rec = with_captioner(load_recipe(recipe), **caption)
     except RecipeError as exc:
         raise click.UsageError(f"recipe: {exc}") from None
+    if retry_failed and not resume:
+        raise click.UsageError("--retry-failed retries a run's failures: use it with --resume")
     uris = expand_inputs(list(inputs))
     if not uris:
         raise click.UsageError(f"no video files found in {', '.join(inputs)}")
@@ -53,7 +63,7 @@ def run(ctx, inputs, out, recipe, workers, resume, no_progress, metrics_port, **
         raise Preflight(str(exc)) from None
     try:
         summary = run_embedded(uris, Path(out), rec, settings, workers=workers, resume=resume,
-                               progress=not no_progress)
+                               progress=not no_progress, retry_failed=retry_failed)
     except RunError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(json.dumps({k: summary[k] for k in HEADLINE}), err=True)
@@ -62,3 +72,12 @@ def run(ctx, inputs, out, recipe, workers, resume, no_progress, metrics_port, **
         click.echo(f"read {sum(moved['read_bytes'].values())} bytes of remote inputs: "
                    f"{moved['read_per_source_byte']} per source byte", err=True)
     click.echo(f"manifest: {Path(out) / 'manifest.jsonl'}", err=True)
+    code = exit_code(summary, strict)
+    if code:
+        failures = summary["failures"]
+        what = {**summary["failed_inputs"], **{k: v + summary["failed_inputs"].get(k, 0)
+                                               for k, v in summary["failed_clips"].items()}}
+        click.echo(f"failed: {failures['system']} not the input's fault, {failures['input']} the input's "
+                   f"({', '.join(f'{k} {v}' for k, v in sorted(what.items()))}); reasons in "
+                   f"{Path(out) / 'rejected.jsonl'}; after fixing the cause: --resume --retry-failed", err=True)
+    ctx.exit(code)

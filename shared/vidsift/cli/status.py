@@ -56,6 +56,7 @@ class JobStatus:
 
 def job_status(job: str, source_docs: list[dict], records: list[dict], depths: dict | None) -> JobStatus:
     """Combine a job's source documents and records with queue depths (``QueueReader.depths``)."""
+    from ..jobs import is_failure
     from ..metrics import reason_class
     from ..ops.base import STAGES
     from ..pipeline import QUEUES
@@ -72,12 +73,12 @@ def job_status(job: str, source_docs: list[dict], records: list[dict], depths: d
             status.accepted += 1
             continue
         st = stages.get(line.get("stage"), stages[STAGES[0]])
-        if "clip" not in line:  # a failed input: it never became clips
+        if "clip" not in line:  # an input that never became clips: failed, or a decision (no_clips, ...)
             failed_inputs += 1
-            st.failed[line.get("error_type") or "error"] += 1
+            (st.failed if is_failure(line) else st.rejected)[line.get("error_type") or "error"] += 1
             continue
         decided_at[st.stage] += 1
-        if line.get("error_type"):
+        if is_failure(line):
             st.failed[line["error_type"]] += 1
         else:
             st.rejected[reason_class(line)] += 1
