@@ -6,6 +6,7 @@ mapping whose keys are the environment variable names; the environment wins over
 
 from __future__ import annotations
 
+import difflib
 import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -50,36 +51,84 @@ class Settings:
 _TUPLES = {"allowed_schemes", "file_roots"}
 
 
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message names the variable (and the file it came from)."""
+
+
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off", "")
+_PORTS = {"metrics_port"}
+
+
 def _coerce(name: str, raw: object, default: object) -> object:
     if name in _TUPLES:
         if isinstance(raw, str):
             return tuple(p.strip() for p in raw.split(",") if p.strip())
-        return tuple(raw)  # type: ignore[arg-type]
+        if not isinstance(raw, (list, tuple)):
+            raise ValueError("expected a comma-separated list")
+        return tuple(str(v) for v in raw)
     if isinstance(default, bool):
-        return str(raw).lower() in ("1", "true", "yes", "on")
-    if isinstance(default, int) and not isinstance(default, bool):
-        return int(raw)  # type: ignore[arg-type]
+        text = str(raw).strip().lower()
+        if text not in _TRUE + _FALSE:
+            raise ValueError("expected true or false (1/0, yes/no, on/off)")
+        return text in _TRUE
+    if isinstance(default, int):
+        try:
+            value = int(str(raw).strip())
+        except ValueError:
+            raise ValueError("not an integer") from None
+        if value < 0 or (name in _PORTS and value > 65535):
+            raise ValueError("out of range" + (" (0-65535)" if name in _PORTS else " (>= 0)"))
+        return value
     if isinstance(default, float):
-        return float(raw)  # type: ignore[arg-type]
+        try:
+            value = float(str(raw).strip())
+        except ValueError:
+            raise ValueError("not a number") from None
+        if value < 0:
+            raise ValueError("out of range (>= 0)")
+        return value
     return None if raw in ("", None) else str(raw)
+
+
+def setting_names() -> list[str]:
+    return [Settings.ENV_PREFIX + f.name.upper() for f in fields(Settings)]
+
+
+def _read_file(path: str | os.PathLike) -> dict:
+    try:
+        data = yaml.safe_load(Path(path).read_text())
+    except OSError as exc:
+        raise SettingsError(f"config file {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"config file {path}: not valid YAML ({' '.join(str(exc).split())})") from None
+    data = data or {}
+    if not isinstance(data, dict):
+        raise SettingsError(f"config file {path}: expected a mapping of VIDSIFT_* keys")
+    known = setting_names()
+    for key in data:
+        if key not in known:
+            close = difflib.get_close_matches(str(key), known, n=1)
+            hint = f"; did you mean {close[0]}?" if close else f"; settings: {', '.join(known)}"
+            raise SettingsError(f"config file {path}: unknown setting {key!r}{hint}")
+    return data
 
 
 def load_settings(config_file: str | os.PathLike | None = None, **overrides) -> Settings:
     """Read settings: defaults < config file < environment < explicit overrides."""
     path = config_file or os.environ.get("VIDSIFT_CONFIG")
-    file_values: dict = {}
-    if path:
-        data = yaml.safe_load(Path(path).read_text()) or {}
-        if not isinstance(data, dict):
-            raise ValueError(f"config file {path}: expected a mapping of VIDSIFT_* keys")
-        file_values = data
+    file_values = _read_file(path) if path else {}
     values = {}
+    defaults = Settings()
     for f in fields(Settings):
         key = Settings.ENV_PREFIX + f.name.upper()
-        default = getattr(Settings(), f.name)
-        raw = os.environ.get(key, file_values.get(key))
+        from_env = key in os.environ
+        raw = os.environ[key] if from_env else file_values.get(key)
         if raw is not None:
-            values[f.name] = _coerce(f.name, raw, default)
+            try:
+                values[f.name] = _coerce(f.name, raw, getattr(defaults, f.name))
+            except ValueError as exc:
+                where = "" if from_env else f" (in {path})"
+                raise SettingsError(f"{key}={raw}{where}: {exc}") from None
     # AWS tooling reads its own variables (AWS_ACCESS_KEY_ID, ...); boto3 picks those up directly.
     if values.get("s3_endpoint_url") is None and os.environ.get("AWS_ENDPOINT_URL_S3"):
         values["s3_endpoint_url"] = os.environ["AWS_ENDPOINT_URL_S3"]

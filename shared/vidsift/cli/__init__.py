@@ -27,6 +27,19 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx):
         return sorted(COMMANDS)
 
+    def invoke(self, ctx):
+        """Any error a command did not word itself becomes one line (the traceback only with --debug
+        or VIDSIFT_DEBUG=1): a data engineer needs what failed and where, not 65 lines of kombu."""
+        try:
+            return super().invoke(ctx)
+        except (click.ClickException, click.exceptions.Exit, click.Abort, KeyboardInterrupt, SystemExit):
+            raise
+        except Exception as exc:
+            if debugging(ctx):
+                raise
+            raise click.ClickException(describe(exc, (ctx.obj or {}).get("settings"))
+                                       + " (--debug for the traceback)") from None
+
     def get_command(self, ctx, name):
         target = COMMANDS.get(name)
         if target is None:
@@ -40,8 +53,10 @@ class LazyGroup(click.Group):
 @click.option("--config", "config_file", type=click.Path(exists=True, dir_okay=False),
               help="YAML file of VIDSIFT_* settings (the environment wins).")
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+@click.option("--debug", is_flag=True, envvar="VIDSIFT_DEBUG",
+              help="Show the traceback of an unexpected error (or VIDSIFT_DEBUG=1).")
 @click.pass_context
-def main(ctx: click.Context, config_file: str | None, verbose: int) -> None:
+def main(ctx: click.Context, config_file: str | None, verbose: int, debug: bool) -> None:
     """vidsift: turn raw web video into a text-to-video training set."""
     logging.basicConfig(
         level=[logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)],
@@ -49,18 +64,73 @@ def main(ctx: click.Context, config_file: str | None, verbose: int) -> None:
     )
     ctx.ensure_object(dict)
     ctx.obj["config_file"] = config_file
+    ctx.obj["debug"] = debug
 
 
-class Preflight(click.ClickException):
-    """A run that cannot succeed as configured: one line, exit code 2 (as a usage error)."""
+def debugging(ctx: click.Context) -> bool:
+    return bool((ctx.find_root().obj or {}).get("debug"))
+
+
+class SetupError(click.ClickException):
+    """The command cannot start as configured (a setting, the broker, the output): exit code 2, as a
+    usage error, so a script can tell it from a run that started and failed (1)."""
 
     exit_code = 2
+
+
+def describe(exc: BaseException, settings=None) -> str:
+    """One line for an unexpected error; broker and storage errors name their URL, never credentials."""
+    from ..preflight import one_line
+
+    text = f"{type(exc).__name__}: {one_line(exc)}"
+    try:
+        from kombu.exceptions import OperationalError
+    except ImportError:  # pragma: no cover - kombu comes with celery
+        OperationalError = ()  # noqa: N806
+    if isinstance(exc, OperationalError) and settings is not None:
+        return f"cannot reach the broker at {broker_shown(settings)} (VIDSIFT_BROKER_URL): {one_line(exc)}"
+    from ..storage import StorageError
+
+    if isinstance(exc, StorageError) and settings is not None:
+        where = f" (VIDSIFT_S3_ENDPOINT_URL={settings.s3_endpoint_url})" if settings.s3_endpoint_url else ""
+        return f"object store error under {settings.storage_url}{where}: {one_line(exc)}"
+    return text
+
+
+def broker_shown(settings) -> str:
+    from kombu.utils.url import maybe_sanitize_url
+
+    return maybe_sanitize_url(settings.broker_url)
+
+
+def require_broker(settings, timeout_s: float = 5.0) -> None:
+    """Connect to the broker once, now, or stop with one line naming it (before anything is written)."""
+    from kombu import Connection
+
+    try:
+        with Connection(settings.broker_url, connect_timeout=timeout_s) as conn:
+            conn.ensure_connection(max_retries=1, interval_start=0.5, timeout=timeout_s)
+    except Exception as exc:  # noqa: BLE001 - whatever the transport raises, the fix is the same
+        from ..preflight import one_line
+
+        raise SetupError(f"cannot reach the broker at {broker_shown(settings)} (VIDSIFT_BROKER_URL): "
+                         f"{one_line(exc)}; start it or fix the URL") from None
+
+
+class Preflight(SetupError):
+    """A run that cannot succeed as configured: one line, exit code 2 (as a usage error)."""
 
     def format_message(self) -> str:
         return f"preflight: {self.message}"
 
 
 def settings_from(ctx: click.Context, **overrides):
-    from ..config import load_settings
+    from ..config import SettingsError, load_settings
 
-    return load_settings(ctx.find_root().obj.get("config_file"), **overrides)
+    obj = ctx.find_root().obj
+    try:
+        settings = load_settings(obj.get("config_file"), **overrides)
+    except SettingsError as exc:
+        raise SetupError(str(exc)) from None
+    obj["settings"] = settings  # for describe(): which broker or store an error came from
+    return settings

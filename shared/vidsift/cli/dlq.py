@@ -7,7 +7,7 @@ from collections import Counter
 
 import click
 
-from . import settings_from
+from . import require_broker, settings_from
 from ..ops.base import STAGES
 
 
@@ -25,7 +25,9 @@ def list_(ctx, stage, limit, as_json):
     """Show STAGE's dead letters (left in the queue): error type, error, job and input."""
     from ..transport import dead_letters, declare_topology, make_app
 
-    app = make_app(settings_from(ctx))
+    settings = settings_from(ctx)
+    require_broker(settings)
+    app = make_app(settings)
     declare_topology(app)
     letters = dead_letters(app, stage, limit)
     for d in letters:
@@ -52,6 +54,7 @@ def settle(ctx, stage):
     from ..transport import declare_topology, make_app, settle as settle_letters
 
     settings = settings_from(ctx)
+    require_broker(settings)
     app = make_app(settings)
     declare_topology(app)
     n = settle_letters(app, settings, stage)
@@ -67,6 +70,7 @@ def replay(ctx, stage, error_type):
     from ..transport import declare_topology, make_app, replay as replay_letters
 
     settings = settings_from(ctx)
+    require_broker(settings)
     app = make_app(settings)
     declare_topology(app)
     n = replay_letters(app, settings, stage, error_type)

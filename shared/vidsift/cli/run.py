@@ -66,6 +66,10 @@ def run(ctx, inputs, out, recipe, workers, resume, retry_failed, strict, no_prog
                                progress=not no_progress, retry_failed=retry_failed)
     except RunError as exc:
         raise click.ClickException(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo(f"\ninterrupted: finished clips are kept; the same command with --resume finishes the run "
+                   f"in {out}", err=True)
+        ctx.exit(130)
     click.echo(json.dumps({k: summary[k] for k in HEADLINE}), err=True)
     moved = summary.get("data_movement", {})
     if moved.get("remote_source_bytes"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import settings_from
+from . import require_broker, settings_from
 
 
 @click.command()
@@ -30,12 +30,15 @@ def submit(ctx, uris, job, recipe):
         refs = [SourceRef(job=job, uri=u, recipe_id=rec.id) for u in expand_inputs(list(uris))]
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
+    # Nothing is written until the broker and the job's storage both answer: a submit that cannot
+    # publish leaves no job behind (not even ./vidsift-data with the default storage URL).
+    require_broker(settings)
     jobs = JobStore(open_storage(f"{settings.storage_url.rstrip('/')}/jobs/{job}", settings), job)
     if jobs.store.exists("recipe.json") and jobs.load_recipe().id != rec.id:
         raise click.ClickException(f"job {job!r} already runs recipe {jobs.load_recipe().id}; use a new --job id")
-    jobs.save_recipe(rec)
     app = make_app(settings)
     declare_topology(app)
+    jobs.save_recipe(rec)
     for ref in refs:
         publish(app, "split", to_message(ref))
     click.echo(f"submitted {len(refs)} video(s) to job {job} (recipe {rec.id})")
