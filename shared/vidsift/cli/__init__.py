@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import importlib
 import logging
 
@@ -134,3 +135,27 @@ def settings_from(ctx: click.Context, **overrides):
         raise SetupError(str(exc)) from None
     obj["settings"] = settings  # for describe(): which broker or store an error came from
     return settings
+
+
+def recipe_option(value: str):
+    """``--recipe``: a shipped profile name or a recipe file (inline YAML text too), loaded and
+    validated; otherwise a one-line error (exit 2) with the profiles and the nearest name."""
+    from pathlib import Path
+
+    from ..recipe import PROFILES, RecipeError, load_recipe
+
+    if value not in PROFILES and "\n" not in value and not Path(value).is_file():
+        path = Path(value)
+        if path.is_dir():
+            raise SetupError(f"--recipe {value}: is a directory; give a recipe file or a profile "
+                             f"({', '.join(PROFILES)})")
+        folder = path.parent if str(path.parent) else Path(".")
+        nearby = [str(folder / p.name) if str(path.parent) != "." else p.name
+                  for p in (folder.glob("*.y*ml") if folder.is_dir() else [])]
+        close = difflib.get_close_matches(value, list(PROFILES) + nearby, n=1, cutoff=0.6)
+        hint = f" — did you mean {close[0]!r}?" if close else ""
+        raise SetupError(f"--recipe: no profile or file {value!r} (profiles: {', '.join(PROFILES)}){hint}")
+    try:
+        return load_recipe(value)
+    except RecipeError as exc:
+        raise SetupError(f"--recipe {exc}") from None

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from . import settings_from
+from . import recipe_option, settings_from
 
 FORMATS = ("jsonl", "parquet")
 
@@ -68,13 +68,9 @@ def export(ctx, job, out, recipe, fmt):
 
 def _rethreshold(stored, recipe: str, accepted: list[dict], rejected: list[dict], recompute_list: Path):
     from ..export import _atomic
-    from ..recipe import RecipeError, load_recipe
     from ..rethreshold import RethresholdError, report_lines, rethreshold
 
-    try:
-        new = load_recipe(recipe)
-    except RecipeError as exc:
-        raise click.UsageError(f"recipe: {exc}") from None
+    new = recipe_option(recipe)
     # A new recipe means new clip ids, so a recompute goes to a new directory; --resume there lets an
     # interrupted recompute finish. The list holds only the sources with clips needing it (`run @FILE`).
     hint = f"recompute with: vidsift run @{recompute_list} --recipe {recipe} --out NEW_DIR --resume"

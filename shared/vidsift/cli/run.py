@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from vidsift_captioner.cli import caption_options, with_captioner
 
-from . import Preflight, settings_from
+from . import Preflight, recipe_option, settings_from
 
 
 @click.command()
@@ -38,14 +38,14 @@ def run(ctx, inputs, out, recipe, workers, resume, retry_failed, strict, no_prog
     input gave a clip and some failed, or --strict and anything failed; else 0.
     """
     from ..inputs import expand_inputs
-    from ..recipe import RecipeError, load_recipe
+    from ..recipe import RecipeError
     from ..export import HEADLINE
     from ..preflight import PreflightError, check_output_dir, preflight
     from ..runner import RunError, check_out_dir, exit_code, run_embedded
 
     settings = settings_from(ctx, metrics_port=metrics_port)  # None: VIDSIFT_METRICS_PORT
     try:
-        rec = with_captioner(load_recipe(recipe), **caption)
+        rec = with_captioner(recipe_option(recipe), **caption)
     except RecipeError as exc:
         raise click.UsageError(f"recipe: {exc}") from None
     if retry_failed and not resume:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from . import require_broker, settings_from
+from . import recipe_option, require_broker, settings_from
 
 
 @click.command()
@@ -16,16 +16,12 @@ def submit(ctx, uris, job, recipe):
     """Store the job's recipe, then publish one vidsift.source/1 message per URI (files, dirs, @list.txt)."""
     from ..inputs import expand_inputs
     from ..jobs import JobStore
-    from ..recipe import RecipeError, load_recipe
     from ..refs import SourceRef, to_message
     from ..storage import open_storage
     from ..transport import declare_topology, make_app, publish
 
     settings = settings_from(ctx)
-    try:
-        rec = load_recipe(recipe)
-    except RecipeError as exc:
-        raise click.UsageError(f"recipe: {exc}") from None
+    rec = recipe_option(recipe)
     try:
         refs = [SourceRef(job=job, uri=u, recipe_id=rec.id) for u in expand_inputs(list(uris))]
     except ValueError as exc:
