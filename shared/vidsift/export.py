@@ -17,6 +17,23 @@ from typing import Any, Iterable
 from .jobs import JobStore, failure_kind, sort_key
 
 
+def process_umask() -> int:
+    """This process's umask, read without changing it (os.umask would, for a moment, for every thread)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # no /proc: set and restore, at import, before any worker thread
+    os.umask(mask)
+    return mask
+
+
+UMASK = process_umask()
+
+
 def collect(jobs: JobStore) -> tuple[list[dict], list[dict]]:
     accepted, rejected = [], []
     seen: set[str] = set()
@@ -110,6 +127,7 @@ def write_parquet(path: Path, lines: list[dict]) -> None:
     schema = pa.schema([(n, pa.list_(pa.string()) if n == "videos" else pa.string()) for n in names])
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.fchmod(fd, 0o666 & ~UMASK)
     os.close(fd)
     pq.write_table(pa.table(cols, schema=schema), tmp)
     os.replace(tmp, path)
@@ -118,6 +136,7 @@ def write_parquet(path: Path, lines: list[dict]) -> None:
 def _atomic(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600: the dataset is for other users and web servers too
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
     os.replace(tmp, path)

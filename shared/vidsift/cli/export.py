@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from . import recipe_option, settings_from
+from . import SetupError, recipe_option, settings_from
 
 FORMATS = ("jsonl", "parquet")
 
@@ -34,13 +34,15 @@ def job_store(settings, job_or_dir: str):
               help="Manifest file to write; OUT's stem + .rejected.FORMAT and .summary.json go next to it.")
 @click.option("--recipe", "recipe", default=None,
               help="Re-apply this recipe's filter thresholds to the stored stats (nothing is recomputed).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=FORMATS[0], show_default=True,
-              help="jsonl: one JSON line per clip; parquet: one row per clip, stats and clip as JSON strings.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
+              help="jsonl: one JSON line per clip; parquet: one row per clip, stats and clip as JSON strings. "
+                   "Default: from OUT's extension (.jsonl, .parquet).")
 @click.pass_context
 def export(ctx, job, out, recipe, fmt):
     """Collect JOB's records (or a run directory's) into a manifest."""
     from ..export import HEADLINE, collect, summarize, write_json, write_jsonl, write_parquet
 
+    fmt = output_format(out, fmt)
     jobs = job_store(settings_from(ctx), job)
     if not jobs.store.exists("recipe.json"):
         raise click.ClickException(f"no job {job!r} in storage (no recipe.json); check VIDSIFT_STORAGE_URL")
@@ -64,6 +66,18 @@ def export(ctx, job, out, recipe, fmt):
     summary = summarize(accepted, rejected, extra)
     write_json(out.with_name(out.stem + ".summary.json"), summary)
     click.echo(json.dumps({k: summary[k] for k in HEADLINE}))
+
+
+def output_format(out: str, fmt: str | None) -> str:
+    """The format OUT's extension names; an explicit --format must agree with it."""
+    suffix = Path(out).suffix.lower().lstrip(".")
+    named = suffix if suffix in FORMATS else None
+    if fmt and named and fmt != named:
+        raise SetupError(f"--format {fmt} contradicts --out {out} (a .{named} file); drop --format or rename OUT")
+    if not fmt and not named:
+        raise SetupError(f"--out {out}: cannot tell the format from the name; end it in "
+                         f"{' or '.join('.' + f for f in FORMATS)}, or pass --format")
+    return fmt or named
 
 
 def _rethreshold(stored, recipe: str, accepted: list[dict], rejected: list[dict], recompute_list: Path):

@@ -181,25 +181,37 @@ def read_depths(settings, management_url: str | None) -> tuple[dict | None, str]
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.pass_context
 def status(ctx, job, watch, interval, management_url, as_json):
-    """Per-stage progress of JOB: queued, in flight, done, rejected by reason, failed."""
+    """Per-stage progress of JOB (a job id, or a `vidsift run` output directory): queued, in flight,
+    done, rejected by reason, failed."""
+    from pathlib import Path
+
     from pydantic import ValidationError
 
     from ..jobs import JobStore
     from ..refs import SourceRef
-    from ..storage import open_storage
+    from ..storage import FileStorage, open_storage
 
-    try:
-        SourceRef(job=job, uri="-", recipe_id="-")  # the one definition of a valid job id
-    except ValidationError:
-        raise click.BadParameter(f"{job!r} is not a job id", param_hint="JOB") from None
     settings = settings_from(ctx)
-    jobs = JobStore(open_storage(settings.storage_url.rstrip("/") + "/jobs/" + job, settings), job)
-    if not jobs.store.exists("recipe.json"):
-        raise click.ClickException(f"no job {job!r} under {settings.storage_url}")
+    run_dir = Path(job).is_dir()  # a `vidsift run` output directory, as `export` takes
+    if run_dir:
+        jobs = JobStore(FileStorage(str(Path(job).resolve())), job)
+        if not jobs.store.exists("recipe.json"):
+            raise click.ClickException(f"{job} is not a vidsift run directory (no recipe.json)")
+    else:
+        try:
+            SourceRef(job=job, uri="-", recipe_id="-")  # the one definition of a valid job id
+        except ValidationError:
+            raise click.BadParameter(f"{job!r} is not a job id (nor a run directory)", param_hint="JOB") from None
+        jobs = JobStore(open_storage(settings.storage_url.rstrip("/") + "/jobs/" + job, settings), job)
+        if not jobs.store.exists("recipe.json"):
+            raise click.ClickException(f"no job {job!r} under {settings.storage_url}")
     reader = JobReader(jobs.store)
     try:
         while True:
-            depths, note = read_depths(settings, management_url)
+            if run_dir:  # an embedded run uses no queues
+                depths, note = None, "a vidsift run directory: no queues; numbers are from its records"
+            else:
+                depths, note = read_depths(settings, management_url)
             current = job_status(job, reader.read("sources/"), reader.read("records/"), depths)
             current.queue_note = note
             if as_json:
