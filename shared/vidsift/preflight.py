@@ -22,9 +22,13 @@ class PreflightError(Exception):
     """A run that cannot succeed: the message is one line naming the op or setting and the fix."""
 
 
-def one_line(exc: BaseException | str, limit: int = 400) -> str:
+def one_line(exc: BaseException | str, limit: int = 600) -> str:
+    """The message on one line; a long one loses its middle (the op leads, the fix usually ends it)."""
     text = " ".join(str(exc).split()) or type(exc).__name__
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    if len(text) <= limit:
+        return text
+    head = limit // 3
+    return text[:head] + " … " + text[-(limit - head - 3):]
 
 
 def check_output_dir(out: str | os.PathLike) -> Path:

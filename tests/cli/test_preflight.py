@@ -111,3 +111,11 @@ def test_existing_run_without_resume_is_a_usage_error(tmp_path, video, recipe):
     assert _run("run", video("imageio__realshort.mp4"), "--out", out, "--recipe", recipe).returncode == 0
     again = _run("run", video("imageio__realshort.mp4"), "--out", out, "--recipe", recipe)
     assert again.returncode == 2 and "--resume" in _error(again)
+
+
+def test_a_long_message_keeps_its_op_and_its_fix_on_one_line():
+    from vidsift.preflight import one_line
+
+    text = one_line("video_nsfw_filter: cannot load\n" + "detail " * 500 + "\nProvide it as a local directory.")
+    assert "\n" not in text and len(text) <= 600
+    assert text.startswith("video_nsfw_filter: cannot load") and text.endswith("Provide it as a local directory.")
