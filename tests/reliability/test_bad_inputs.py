@@ -263,8 +263,9 @@ def test_replay_after_the_host_recovers(job, setup):
 
 
 @pytest.mark.parametrize("name", ["still.png", "short.mp4"])
-def test_sources_without_clips_get_a_record(job, name):
+def test_sources_shorter_than_a_piece_get_a_record(job, name):
+    # One scene no longer than split_duration: kept whole (data-juicer 1.6.1), rejected by duration.
     cluster, jobid, inputs, _ = job
     lines = records_by_source(cluster, jobid).get(next(u for u in inputs if u.endswith(name)))
-    assert lines and lines[0]["error_type"] == "no_clips", lines
-    assert "min_last_split_duration" in lines[0]["reason"] and lines[0]["op"] == "video_split_by_duration_mapper"
+    assert lines and len(lines) == 1 and "clip" in lines[0], lines
+    assert lines[0]["op"] == "video_duration_filter" and "< min 0.5" in lines[0]["reason"], lines

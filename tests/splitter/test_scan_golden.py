@@ -62,35 +62,40 @@ def test_other_detectors_match_pyscenedetect(video, name, factory):
     assert len(ours) >= 2
 
 
-def test_pieces_follow_scenes_and_never_exceed_split_duration(video):
+def test_pieces_sit_on_data_juicers_grid_with_one_frame_between_them_at_29_97(video):
     clips = []
     result = scan(str(video("pyscenedetect__testvideo.mp4")),
                   ScanConfig(detector=lambda: ContentDetector(27.0, 10), split_duration=3.0,
                              min_last_split_duration=1.0), on_clip=clips.append)
     assert result.fps == pytest.approx(29.97, abs=0.01)
-    scenes = dict(result.scenes)  # a clip's scene is named by its first frame
+    # Golden spans (the grid rule, tests/splitter/test_pieces.py): a 3 s window holds 89 frames, the
+    # 90th ends at 3.003 s and belongs to no piece; scene 0 (1.001 s) is one piece.
+    assert [(c.scene, c.start, c.end) for c in clips] == [
+        (0, 0, 30), (30, 30, 119), (30, 120, 180), (180, 180, 269), (180, 270, 359), (180, 360, 394),
+        (394, 394, 483), (394, 484, 573), (394, 574, 663), (394, 664, 720)]
+    scenes = dict(result.scenes)
     for c in clips:
+        assert c.rejection is None
         assert c.end_t - c.start_t <= 3.0 + 1e-6
         assert c.scene <= c.start < c.end <= scenes[c.scene]
-    # Within a scene, pieces are contiguous from the scene start; a kept tail lasts >= 1 s.
-    by_scene = {}
-    for c in clips:
-        by_scene.setdefault(c.scene, []).append(c)
-    for k, pieces in by_scene.items():
-        assert pieces[0].start == k
-        assert all(a.end == b.start for a, b in zip(pieces, pieces[1:]))
-        assert all(p.end_t - p.start_t >= 1.0 - 1e-6 for p in pieces)
-    assert len(clips) >= 8
+    # Piece starts stay on the grid: no drift across a long scene (k-th piece starts within a frame of s0 + 3k).
+    scene_394 = [c for c in clips if c.scene == 394]
+    assert [round(c.start_t - scene_394[0].start_t, 3) for c in scene_394] == [0.0, 3.003, 6.006, 9.009]
 
 
-def test_short_scene_tail_is_dropped_like_data_juicer(video):
+def test_a_short_last_piece_is_handed_on_rejected_not_dropped(video):
     clips = []
     result = scan(str(video("pyscenedetect__testvideo.mp4")),
                   ScanConfig(detector=lambda: ContentDetector(27.0, 10), split_duration=2.0,
                              min_last_split_duration=1.9), on_clip=clips.append)
-    assert result.dropped > 0
-    covered = sum(c.end - c.start for c in clips)
-    assert covered < result.frames
+    rejected = [c for c in clips if c.rejection is not None]
+    assert result.dropped == len(rejected) > 0
+    for c in rejected:
+        assert c.rejection.op == "video_split_by_duration_mapper" and not c.rejection.keep
+        assert c.end_t - c.start_t < 1.9 and c.start > c.scene  # a last piece, never a scene's first
+        assert "min_last_split_duration 1.9 s" in c.rejection.reason
+    # Scene 0 lasts 1.001 s <= split_duration: kept whole although shorter than min_last_split_duration.
+    assert (clips[0].start, clips[0].end, clips[0].rejection) == (0, 30, None)
 
 
 def test_no_split_ops_gives_one_clip_per_video(video):

@@ -108,16 +108,30 @@ def test_truncated_mp4_is_rejected_not_crashed(ctx, tmp_path, video):
     ["-f", "lavfi", "-i", "testsrc=size=320x240:rate=30", "-t", "0.13", "-pix_fmt", "yuv420p"],  # 4 frames
     ["-f", "lavfi", "-i", "testsrc=size=320x240", "-frames:v", "1"],  # a still image
 ])
-def test_a_source_without_any_clip_gets_a_record(ctx, tmp_path, args):
+def test_a_source_shorter_than_a_piece_is_one_clip_judged_by_the_duration_filter(ctx, tmp_path, args):
+    # Its one scene lasts <= split_duration, so it is kept whole (data-juicer 1.6.1), whatever
+    # min_last_split_duration says; the duration filter rejects it and says why.
     path = _make(tmp_path, "short.mp4" if "-t" in args else "still.png", args)
     assert _split(ctx, path) == []
     [rec] = list(ctx.jobs.records())
     line = rec["line"]
-    assert rec["status"] == "rejected" and line["source"] == canonical_uri(str(path))
-    assert line["error_type"] == "no_clips" and line["op"] == "video_split_by_duration_mapper"
-    assert "shorter than min_last_split_duration 1" in line["reason"], line["reason"]
+    assert rec["status"] == "rejected" and line["clip"]["source"] == canonical_uri(str(path))
+    assert line["op"] == "video_duration_filter" and "< min 1" in line["reason"], line["reason"]
     assert 0 < line["__dj__stats__"]["video_duration"] < 1
-    assert ctx.jobs.outstanding([line["source"]]) == []  # accounted for: a resume does not redo it
+    assert ctx.jobs.outstanding([line["clip"]["source"]]) == []  # accounted for: a resume does not redo it
+
+
+def test_a_short_last_piece_is_a_rejected_record_and_counted(ctx, video):
+    from vidsift.export import summarize
+
+    clips = _split(ctx, video("opencvdoc__box.mp4"))  # one 15.2 s scene: five 2.97 s pieces and 0.167 s
+    assert len(clips) + len(list(ctx.jobs.records())) == 6
+    [line] = [r["line"] for r in ctx.jobs.records() if r["line"]["op"] == "video_split_by_duration_mapper"]
+    assert "min_last_split_duration 1 s" in line["reason"] and line["stage"] == "split"
+    assert line["__dj__stats__"]["video_duration"] == pytest.approx(0.167, abs=1e-3)
+    assert line["clip"]["start_frame"] == 450 and line["clip"]["end_frame"] == 455
+    summary = summarize([], [r["line"] for r in ctx.jobs.records()])
+    assert summary["rejected_by_stage_op"]["split"]["video_split_by_duration_mapper"] == 1
 
 
 def test_the_same_bytes_under_a_second_uri_are_one_source(ctx, tmp_path, video):

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from vidsift.frames import positions_for, shrink
-from vidsift.ops.base import FrameRequest
+from vidsift.ops.base import Decision, FrameRequest
 
 from .motion import MotionConfig, combine, flow_magnitude, nominal_step, prepare, sample_positions, score_frames
 
@@ -33,6 +33,7 @@ class ClosedClip:
     motion: float | None
     keyframes: list[int]  # source frame indices of key frames inside the clip
     frames: dict[int, np.ndarray]  # source frame index -> small BGR sample frame
+    rejection: Decision | None = None  # set by the splitter itself (a last piece under min_last_split_duration)
 
     @property
     def num_frames(self) -> int:

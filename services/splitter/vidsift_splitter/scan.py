@@ -23,13 +23,16 @@ import numpy as np
 
 from vidsift.ops.base import FrameRequest
 
-from .clip_builder import ClipBuilder, ClosedClip
+from .clip_builder import ClosedClip
 from .errors import InputError
 from .motion import MotionConfig
+from .pieces import Pieces, Timeline
 
 log = logging.getLogger(__name__)
-EPS = 1e-6
 READ_AHEAD = 4  # decoded frames queued between the decode thread and the detector (as SceneManager)
+# Frames held back before one is placed: its end is the next frame's time, and display times are
+# sorted back into order over this many frames (pieces.Timeline; H.264 B-pyramids reorder fewer).
+REORDER = 8
 
 
 @dataclass(frozen=True)
@@ -70,7 +73,7 @@ class ScanResult:
     height: int
     scenes: list[tuple[int, int]]  # decoded-frame spans of the detected scenes
     scene_timecodes: list[tuple[object, object]]  # PySceneDetect FrameTimecode pairs, as detect() gives
-    dropped: int  # duration-split tails shorter than min_last_split_duration (data-juicer drops them)
+    dropped: int  # last pieces shorter than min_last_split_duration (handed on as rejected clips)
     eof: bool = True  # False: a range scan stopped after its last owned scene
     exact: bool = True  # a range scan's cuts are certified equal to a whole pass's (sync.py)
 
@@ -96,7 +99,8 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
          on_clip: Callable[[ClosedClip], None] = lambda c: None,
          on_open: Callable[[float, int, int, int], None] | None = None,
          progress: Callable[[int, int], None] | None = None, window: Window | None = None) -> ScanResult:
-    """Run the pass; ``on_clip`` receives each clip as soon as it is closed.
+    """Run the pass; ``on_clip`` receives each clip as soon as it is closed (pieces.py says how
+    frames become pieces; a last piece under ``min_last_split_duration`` comes with its rejection).
 
     With a ``window`` (CFR sources only), decoding starts with a seek to ``window.start`` and only
     the window's scenes become clips; frame indices stay those of a pass from frame 0.
@@ -130,7 +134,8 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
                   getattr(detector, "window_width", 0) or 0) if detector else 0
 
     keys = deque(sorted(keyframe_times))
-    state = _State(cfg, fps, on_clip, window)
+    state = Pieces(cfg, fps, on_clip, window)
+    times = Timeline()
     pending: deque = deque()  # (index, t, frame, is_key) awaiting a final scene membership
     recent: deque = deque(maxlen=lag + READ_AHEAD + 8)  # (position, index) to map cut timecodes
     cuts: set[int] = set()
@@ -182,9 +187,10 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
                             cuts.add(_index_of(cut, recent, state.committed))
                         if shadow is not None and index > first:
                             shadow.feed(index, above_threshold(detector))
-                pending.append((index, t, frame, is_key))
-                while len(pending) > lag and not state.stopped:
-                    state.commit(*pending.popleft(), cuts)
+                pending.append((index, frame, is_key))
+                times.push(t)
+                while len(pending) > max(lag, REORDER) and not state.stopped:
+                    _commit(state, pending, times, cuts, None)
                 if state.stopped:
                     break
                 if progress and index % 25 == 0:
@@ -204,11 +210,14 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
             for cut in detector.post_process(end_pos):
                 raw_cuts.append(cut)
                 cuts.add(_index_of(cut, recent, state.committed))
+        last = None
         while pending and not state.stopped:
-            state.commit(*pending.popleft(), cuts)
+            if last is None and len(pending) == 1:  # the last frame: its duration from the container
+                last = last_frame_duration(path) or 1.0 / fps
+            _commit(state, pending, times, cuts, last)
         end_index = state.committed + 1
         if not state.stopped:
-            state.finish(end_index, last_pos.seconds + 1.0 / fps)
+            state.finish(end_index)
     if progress:
         progress(end_index, end_index)
     if window is not None:  # the whole pass's cuts are not known here: no timecode pairs
@@ -228,64 +237,32 @@ def _index_of(cut, recent: deque, committed: int) -> int:
     return -1
 
 
-class _State:
-    """Scene and piece boundaries over committed frames; opens and closes ClipBuilders."""
+def _commit(state: Pieces, pending: deque, times: Timeline, cuts: set[int], last: float | None) -> None:
+    """Place the oldest pending frame: it presents from the earliest time not yet taken to the next."""
+    index, frame, is_key = pending.popleft()
+    t = times.pop()
+    nxt = times.peek()
+    state.commit(index, t, nxt if nxt is not None else t + last, frame, is_key, cuts)
 
-    def __init__(self, cfg: ScanConfig, fps: float, on_clip, window: Window | None = None):
-        self.cfg, self.fps, self.on_clip, self.window = cfg, fps, on_clip, window
-        self.pool = None
-        self.stopped = False  # a range scan has closed its last owned scene
-        self.scene = -1  # the open scene's first frame
-        self.clip: ClipBuilder | None = None
-        self.committed = -1
-        self.scenes: list[tuple[int, int]] = []
-        self.dropped = 0
 
-    def _open(self, index: int, t: float) -> None:
-        self.clip = ClipBuilder(self.scene, index, t, self.fps, self.cfg.motion, self.cfg.requests, self.pool)
+def last_frame_duration(path: str) -> float | None:
+    """The container's duration of the last frame (its packet's), read from the last key frame on.
 
-    def _close(self, end: int, end_t: float, scene_end: bool) -> None:
-        clip = self.clip
-        self.clip = None
-        if clip is None:
-            return
-        closed = clip.close(end, end_t)
-        if scene_end and self.cfg.split_duration and end_t - clip.start_t < self.cfg.min_last_split_duration - EPS:
-            self.dropped += 1
-            return
-        self.on_clip(closed)
+    None when the container does not say (no duration, a seek it cannot do): the caller takes 1/fps.
+    """
+    import av
 
-    def commit(self, index: int, t: float, frame: np.ndarray, is_key: bool, cuts: set[int]) -> None:
-        self.committed = index
-        w = self.window
-        if w is not None and index >= w.own_end and (self.clip is None or index in cuts):
-            # The scene open at the range's end has ended (or none was open): the next range's.
-            if self.clip is not None:
-                self._close(index, t, scene_end=True)
-                self.scenes[-1] = (self.scenes[-1][0], index)
-            self.stopped = True
-            return
-        if w is not None and self.clip is None and (index < w.own_start or not (index in cuts or index == 0)):
-            return  # warm-up, or the tail of a scene that started in the previous range
-        if self.clip is None or index in cuts:
-            if self.clip is not None:
-                self._close(index, t, scene_end=True)
-                self.scenes[-1] = (self.scenes[-1][0], index)
-            # A scene is named by its first frame: the same number whichever range task found it.
-            self.scene = index
-            self.scenes.append((index, index))
-            self._open(index, t)
-        elif self.cfg.split_duration and t + 1.0 / self.fps - self.clip.start_t > self.cfg.split_duration + EPS:
-            # A frame that would end past the piece's split_duration starts the next piece, so a piece
-            # never lasts longer than split_duration (at 29.97 fps a 3 s piece is 89 frames, 2.97 s;
-            # counting frames that merely *start* before 3 s gives 90 frames, 3.003 s, which the
-            # reference scheme's 1-3 s duration filter would reject). Pieces follow each other from
-            # the scene's start, as data-juicer's do.
-            self._close(index, t, scene_end=False)
-            self._open(index, t)
-        self.clip.add(index, frame, is_key)
-
-    def finish(self, end: int, end_t: float) -> None:
-        if self.scenes:
-            self.scenes[-1] = (self.scenes[-1][0], end)
-        self._close(end, end_t, scene_end=True)
+    try:
+        with av.open(path, metadata_errors="ignore") as container:
+            stream = container.streams.video[0]
+            end = (stream.start_time or 0) + (stream.duration or 0)
+            container.seek(max(end, 1 << 40), stream=stream, backward=True, any_frame=False)
+            pts, duration = None, None
+            for packet in container.demux(stream):
+                if packet.pts is not None and (pts is None or packet.pts >= pts):
+                    pts, duration = packet.pts, packet.duration
+            if duration and stream.time_base:
+                return float(duration * stream.time_base)
+    except Exception as exc:  # noqa: BLE001 - any reading problem: fall back to 1/fps
+        log.debug("%s: no last-frame duration from the container: %s", path, exc)
+    return None

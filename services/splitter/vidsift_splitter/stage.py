@@ -109,7 +109,7 @@ class _Clips:
         clip = ClipRef(job=ref.job, recipe_id=ref.recipe_id, id=clip_id(self.source_id, c.start, c.end, ref.recipe_id),
                        source=info, scene=c.scene, start_frame=c.start, end_frame=c.end, start=c.start_t, end=c.end_t,
                        stats=_stats(c, self.source_stats))
-        rejection = first_rejection(self.filters, clip.stats)
+        rejection = c.rejection or first_rejection(self.filters, clip.stats)  # the splitter's own, else filters'
         if rejection is not None:
             self.ctx.jobs.reject_clip(clip, STAGE, rejection.op, rejection.reason)
             return

@@ -1,7 +1,9 @@
-"""video_split_by_duration_mapper: fixed-length pieces from each scene's start (data-juicer's op).
+"""video_split_by_duration_mapper: pieces of each scene on data-juicer's time grid (data-juicer's op).
 
-Pieces of ``split_duration`` seconds; the last piece of a scene is kept only if it lasts at least
-``min_last_split_duration`` seconds.
+Piece k of a scene holds the frames inside [s0 + k·split_duration, s0 + (k+1)·split_duration); the
+last piece of a scene longer than ``split_duration`` is kept only if it lasts at least
+``min_last_split_duration`` seconds (else it is a rejected clip); a scene no longer than
+``split_duration`` is kept whole. The splitter's scan does the cutting (``vidsift_splitter/pieces.py``).
 """
 
 from __future__ import annotations
