@@ -15,23 +15,9 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .jobs import JobStore, failure_kind, sort_key
+from .storage.file import UMASK
 
 
-def process_umask() -> int:
-    """This process's umask, read without changing it (os.umask would, for a moment, for every thread)."""
-    try:
-        with open("/proc/self/status") as fh:
-            for line in fh:
-                if line.startswith("Umask:"):
-                    return int(line.split()[1], 8)
-    except OSError:
-        pass
-    mask = os.umask(0o022)  # no /proc: set and restore, at import, before any worker thread
-    os.umask(mask)
-    return mask
-
-
-UMASK = process_umask()
 
 
 def collect(jobs: JobStore) -> tuple[list[dict], list[dict]]:

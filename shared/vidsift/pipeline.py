@@ -65,12 +65,14 @@ class StageContext:
     def open_input(self, uri: str, stage: str) -> Iterator[LocalInput]:
         """``storage.open_input`` for a stage: the bytes it read from the remote object are reported
         (``read`` events: ``vidsift_read_bytes_total{stage}``, the summary's bytes per source byte)."""
-        with open_input(uri, self.settings) as src:
-            try:
+        opened: list[LocalInput] = []
+        try:
+            with open_input(uri, self.settings) as src:
+                opened.append(src)
                 yield src
-            finally:
-                if src.bytes_read:
-                    self.emit("read", stage, bytes=src.bytes_read, uri=uri, size=src.stat.size)
+        finally:  # after the input is closed: reads still in flight have landed in the count
+            if opened and opened[0].bytes_read:
+                self.emit("read", stage, bytes=opened[0].bytes_read, uri=uri, size=opened[0].stat.size)
 
 
 # Ops are built once per process per recipe: models load lazily on first use and stay loaded.

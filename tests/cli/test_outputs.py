@@ -47,8 +47,6 @@ def test_umask_077_is_respected(tmp_path, video):
     assert all(_mode(tmp_path / "o" / name) == 0o600 for name in DATASET)
 
 
-@pytest.mark.xfail(reason="FileStorage._atomic_write (shared/vidsift/storage/file.py, another owner) still "
-                          "leaves mkstemp's 0600 on records, frames and clips; the fix is in issue 14's report")
 def test_stored_artifacts_are_readable_under_umask_022(run_dir):
     stored = [p for d in ("records", "frames", "sources") for p in (run_dir / d).rglob("*") if p.is_file()]
     assert stored and all(_mode(p) == 0o644 for p in stored)

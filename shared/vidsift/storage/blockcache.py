@@ -9,6 +9,7 @@ eviction keeps the directory under ``max_bytes`` whichever process filled it.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -58,15 +59,17 @@ class BlockCache:
         except FileNotFoundError:
             pass
         data = fetch()
+        # Room is made and the block written under one lock: a rescan in _make_room must see every
+        # block this process has counted (a local write of at most a few MiB).
         with self._lock:
             self.misses += 1
             self._make_room(len(data))
             self._used += len(data)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-        os.replace(tmp, path)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+            os.replace(tmp, path)
         return data
 
     def _make_room(self, need: int) -> None:
@@ -118,6 +121,27 @@ class CachedSource:
         self.block_size = block_size_for(reader.size, cache.block_size)
         self.key = source_key(reader.uri, reader.size, reader.etag, self.block_size)
         self.error: BaseException | None = None
+        self.closed = False  # the task is done with it: serve nothing more
+        self._busy = 0
+        self._idle = threading.Condition()
+
+    @contextlib.contextmanager
+    def serving(self):
+        """Held while a server thread sends this source, so ``close`` can wait for reads in flight."""
+        with self._idle:
+            self._busy += 1
+        try:
+            yield
+        finally:
+            with self._idle:
+                self._busy -= 1
+                self._idle.notify_all()
+
+    def close(self, timeout: float = 10.0) -> None:
+        """Stop serving and wait for blocks being fetched, so ``reader.bytes_read`` is final."""
+        self.closed = True
+        with self._idle:
+            self._idle.wait_for(lambda: self._busy == 0, timeout)
 
     def block(self, index: int) -> bytes:
         bs = self.block_size

@@ -12,6 +12,23 @@ from urllib.parse import unquote, urlparse
 from .base import NotFound, ObjectStat, Storage
 
 
+def process_umask() -> int:
+    """This process's umask, read without changing it (os.umask would, for a moment, for every thread)."""
+    try:
+        with open("/proc/self/status") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except OSError:
+        pass
+    mask = os.umask(0o022)  # no /proc: set and restore, at import, before any worker thread
+    os.umask(mask)
+    return mask
+
+
+UMASK = process_umask()
+
+
 def file_url_to_path(url: str) -> Path:
     if url.startswith("file://"):
         parsed = urlparse(url)
@@ -37,6 +54,7 @@ class FileStorage(Storage):
         dest.parent.mkdir(parents=True, exist_ok=True)
         # Write to a temp file then rename: a reader never sees half an object.
         fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=".tmp-")
+        os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600: the dataset is for other users and web servers too
         try:
             with os.fdopen(fd, "wb") as fh:
                 write(fh)

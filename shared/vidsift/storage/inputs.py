@@ -131,6 +131,7 @@ def open_input(uri: str, settings: Settings) -> Iterator[LocalInput]:
         yield LocalInput(uri, url, st, src)
     finally:
         mediaserver.unregister(token)
+        src.close()
 
 
 _warned_hosts: set[str] = set()

@@ -77,13 +77,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(end - start))
         self.end_headers()
         if body:
-            self._send(src, start, end)
+            with src.serving():
+                self._send(src, start, end)
 
     def _send(self, src: CachedSource, start: int, end: int) -> None:
         bs = src.block_size
         pos = start
         try:
-            while pos < end:
+            while pos < end and not src.closed:
                 stop = min(end, (pos // bs + 1) * bs)
                 data = src.read(pos, stop)  # upstream errors are kept on the source (src.check())
                 self.wfile.write(data)
