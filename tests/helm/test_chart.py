@@ -503,3 +503,24 @@ def test_packaged_chart_renders_the_same(tmp_path):
     random_secret = "secret.yaml"  # generated passwords differ between renders
     assert {k: v for k, v in a.items() if not k.endswith(random_secret)} == \
         {k: v for k, v in b.items() if not k.endswith(random_secret)}
+
+
+# --- scratch ------------------------------------------------------------------------------------
+
+def test_each_worker_bounds_its_read_cache_below_its_scratch_volume(rendered, monkeypatch):
+    from vidsift.config import load_settings
+
+    units = {"Gi": 1 << 30, "Mi": 1 << 20, "G": 10**9, "M": 10**6}
+
+    def size(q: str) -> float:
+        unit = next((u for u in units if q.endswith(u)), "")
+        return float(q[: len(q) - len(unit)]) * units.get(unit, 1)
+
+    for stage, d in rendered["defaults"].workers().items():
+        spec = d["spec"]["template"]["spec"]
+        (c,) = spec["containers"]
+        # The worker reads it as the integer setting it is (not 8.589934592e+09).
+        monkeypatch.setenv("VIDSIFT_SCRATCH_MAX_BYTES", _env(c)["VIDSIFT_SCRATCH_MAX_BYTES"])
+        budget = load_settings().scratch_max_bytes
+        volume = next(v for v in spec["volumes"] if v["name"] == "scratch")
+        assert 0 < budget < size(str(volume["emptyDir"]["sizeLimit"])), stage
