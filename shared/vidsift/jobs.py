@@ -69,8 +69,11 @@ def record_id(ref: SourceRef | ClipRef) -> str:
 
 
 def clip_line(clip: ClipRef) -> dict[str, Any]:
-    """The data-juicer style manifest line of a clip."""
+    """The data-juicer style manifest line of a clip. A clip from a URL table's row has the row's
+    caption and saved columns as ``meta`` (its ``text`` is that caption unless a captioner replaced it);
+    every other per-stage entry of ``extra`` goes under ``clip``."""
     videos = [next(iter(clip.resized.values()))] if clip.resized else [clip.source.uri]
+    extra = {k: v for k, v in clip.extra.items() if k != "meta"}
     return {
         "videos": videos,
         "text": clip.text,
@@ -88,8 +91,9 @@ def clip_line(clip: ClipRef) -> dict[str, Any]:
             "scene": clip.scene,
             "frames": [f.uri for f in clip.frames],
             **({"resized": dict(clip.resized)} if clip.resized else {}),
-            **({k: v for k, v in clip.extra.items()}),
+            **extra,
         },
+        **({"meta": clip.extra["meta"]} if "meta" in clip.extra else {}),
     }
 
 

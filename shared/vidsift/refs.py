@@ -68,6 +68,10 @@ class SourceRef(_Ref):
     # The planned source's fingerprint: a range task finds the plan (probe, size, ETag) by it instead
     # of reading the source's first and last MiB again. Set only by the splitter, with the range.
     source_id: str | None = Field(None, pattern=r"^[0-9a-f]{20}$")
+    # The input's row of a URL table: its caption (``caption``) and saved columns. Every clip cut from
+    # the source carries it (``ClipRef.extra["meta"]``, the manifest line's ``meta``); the caption is
+    # the clips' ``text`` until a captioner replaces it.
+    meta: dict[str, Any] | None = None
 
     @model_validator(mode="after")
     def _range_complete(self) -> "SourceRef":
@@ -80,6 +84,13 @@ class SourceRef(_Ref):
         elif self.source_id is not None:
             raise ValueError("source_id is set only on a range reference")
         return self
+
+    def clip_fields(self) -> dict[str, Any]:
+        """What the source's row gives each of its clips (ClipRef fields): its caption as ``text``,
+        the row as ``extra["meta"]``; nothing for a source that did not come from a table."""
+        if not self.meta:
+            return {}
+        return {"text": str(self.meta.get("caption") or ""), "extra": {"meta": dict(self.meta)}}
 
     @property
     def is_range(self) -> bool:
@@ -139,12 +150,12 @@ class ClipRef(_Ref):
 
 
 def to_message(ref: _Ref) -> dict:
-    if isinstance(ref, SourceRef):  # unset range fields are left out: the document producers send
-        return ref.model_dump(mode="json", by_alias=True, exclude={k for k in _RANGE_FIELDS if getattr(ref, k) is None})
+    if isinstance(ref, SourceRef):  # unset optional fields are left out: the document producers send
+        return ref.model_dump(mode="json", by_alias=True, exclude={k for k in _OPTIONAL_FIELDS if getattr(ref, k) is None})
     return ref.model_dump(mode="json", by_alias=True)
 
 
-_RANGE_FIELDS = ("range_start", "range_end", "fps", "source_id")
+_OPTIONAL_FIELDS = ("range_start", "range_end", "fps", "source_id", "meta")  # left out when unset
 
 
 def parse_message(payload: Any, kind: type[_Ref]) -> Any:

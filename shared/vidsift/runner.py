@@ -92,8 +92,9 @@ def data_movement(outcomes: list[SourceOutcome]) -> dict:
     return out
 
 
-def process_source(uri: str, ctx: StageContext) -> SourceOutcome:
-    """One source through every stage, depth-first. Failures become records, never exceptions."""
+def process_source(uri: str, ctx: StageContext, meta: dict | None = None) -> SourceOutcome:
+    """One source through every stage, depth-first. Failures become records, never exceptions.
+    ``meta``: the source's URL-table row (``SourceRef.meta``), carried onto its clips."""
     read: dict[str, int] = {}
     size = [0]
     ctx = _tallied(ctx, read, size)
@@ -101,7 +102,8 @@ def process_source(uri: str, ctx: StageContext) -> SourceOutcome:
     timings = dict.fromkeys(STAGES, 0.0)
     # A long source's split returns its range references, which go through split again (as the
     # transport routes them back to the split queue); each range's clips go on before the next range.
-    todo: list[tuple[str, SourceRef | ClipRef]] = [("split", SourceRef(job=ctx.jobs.job, uri=uri, recipe_id=ctx.recipe.id))]
+    todo: list[tuple[str, SourceRef | ClipRef]] = [
+        ("split", SourceRef(job=ctx.jobs.job, uri=uri, recipe_id=ctx.recipe.id, meta=meta or None))]
     while todo:
         stage, ref = todo.pop(0)
         try:
@@ -132,9 +134,9 @@ def _init_worker(out_dir: str, recipe_json: str, settings: Settings) -> None:
     _CTX = instrument(StageContext(settings, JobStore(FileStorage(out_dir), LOCAL_JOB), recipe_from_json(recipe_json)))
 
 
-def _work(uri: str) -> SourceOutcome:
+def _work(uri: str, meta: dict | None) -> SourceOutcome:
     assert _CTX is not None
-    return process_source(uri, _CTX)
+    return process_source(uri, _CTX, meta)
 
 
 def check_out_dir(out: Path, recipe: Recipe, resume: bool) -> None:
@@ -158,10 +160,12 @@ def prepare_out_dir(out: Path, recipe: Recipe, resume: bool) -> JobStore:
 
 
 def run_embedded(inputs: list[str], out: Path, recipe: Recipe, settings: Settings, workers: int = 1,
-                 resume: bool = False, progress: bool = True, listeners=(), retry_failed: bool = False) -> dict:
+                 resume: bool = False, progress: bool = True, listeners=(), retry_failed: bool = False,
+                 meta: dict[str, dict] | None = None) -> dict:
     """Run ``inputs`` into ``out``. With ``resume``, inputs already accounted for (every clip has its
     record, or the input has one) are not read again; ``retry_failed`` first forgets the records of
-    failed inputs and clips, so those are processed again."""
+    failed inputs and clips, so those are processed again. ``meta``: URL-table rows by input URI
+    (``vidsift.inputs.collect_inputs``)."""
     out = Path(out).resolve()
     jobs = prepare_out_dir(out, recipe, resume)
     if resume:
@@ -175,14 +179,14 @@ def run_embedded(inputs: list[str], out: Path, recipe: Recipe, settings: Setting
     # Before the pool forks: its processes inherit the metrics (settings.metrics_port; 0 = off).
     server = start_run_metrics(settings.metrics_port, scratch_dir=settings.scratch_dir)
     try:
-        return _run(inputs, out, jobs, recipe, settings, workers, progress, listeners, len(inputs_all))
+        return _run(inputs, out, jobs, recipe, settings, workers, progress, listeners, len(inputs_all), meta or {})
     finally:
         if server is not None:
             server.stop()
 
 
 def _run(inputs, out: Path, jobs: JobStore, recipe: Recipe, settings: Settings, workers: int, progress: bool,
-         listeners, n_inputs: int) -> dict:
+         listeners, n_inputs: int, meta: dict[str, dict]) -> dict:
     jobs.listeners.extend(listeners)
     t0 = time.monotonic()
     bar = _progress_bar(len(inputs), progress)
@@ -203,14 +207,14 @@ def _run(inputs, out: Path, jobs: JobStore, recipe: Recipe, settings: Settings, 
         ctx = instrument(StageContext(settings, jobs, recipe, observer=observer))
         for uri in inputs:
             bar.set_description(Path(uri).name[:40])
-            outcomes.append(process_source(uri, ctx))
+            outcomes.append(process_source(uri, ctx, meta.get(uri)))
             bar.set_postfix(counts, refresh=False)
             bar.update()
     else:
         # Separate processes (CPU decode and Farneback scale with cores); models load lazily in each.
         with ProcessPoolExecutor(workers, initializer=_init_worker,
                                  initargs=(str(out), recipe.to_json(), settings)) as pool:
-            futures = [pool.submit(_work, uri) for uri in inputs]
+            futures = [pool.submit(_work, uri, meta.get(uri)) for uri in inputs]
             for fut in as_completed(futures):
                 outcomes.append(fut.result())
                 bar.update()

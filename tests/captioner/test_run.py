@@ -30,3 +30,15 @@ def test_embedded_run_captions_every_accepted_clip(video, openai_server, tmp_pat
     assert len(openai_server.requests) == len(lines)
     assert all(len(r["body"]["messages"][0]["content"]) == 3 for r in openai_server.requests)
     assert caption_totals(lines)["prompt_tokens"] == 100 * len(lines)
+
+
+def test_a_table_row_s_caption_is_kept_beside_the_generated_one(video, openai_server, tmp_path):
+    recipe = with_captioner(load_recipe(SPLIT_ONLY), caption_backend="openai", caption_model="gpt-4o-mini",
+                            caption_base_url=openai_server.base_url, caption_frames=2)
+    uri = video(VIDEO).as_uri()
+    run_embedded([uri], tmp_path / "out", recipe, Settings(), progress=False,
+                 meta={uri: {"caption": "row caption", "license": "cc-by"}})
+    lines = [json.loads(l) for l in (tmp_path / "out" / "manifest.jsonl").read_text().splitlines()]
+    assert len(lines) >= 3
+    assert all(l["text"].startswith("A brown dog") for l in lines)  # the captioner's
+    assert all(l["meta"] == {"caption": "row caption", "license": "cc-by"} for l in lines)  # the row's, beside it

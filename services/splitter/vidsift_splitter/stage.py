@@ -108,7 +108,7 @@ class _Clips:
         ref = self.ref
         clip = ClipRef(job=ref.job, recipe_id=ref.recipe_id, id=clip_id(self.source_id, c.start, c.end, ref.recipe_id),
                        source=info, scene=c.scene, start_frame=c.start, end_frame=c.end, start=c.start_t, end=c.end_t,
-                       stats=_stats(c, self.source_stats))
+                       stats=_stats(c, self.source_stats), **ref.clip_fields())
         rejection = c.rejection or first_rejection(self.filters, clip.stats)  # the splitter's own, else filters'
         if rejection is not None:
             self.ctx.jobs.reject_clip(clip, STAGE, rejection.op, rejection.reason)
@@ -172,7 +172,7 @@ def _progress(ctx: StageContext, ref: SourceRef):
 
 def _range_refs(ref: SourceRef, doc: dict) -> list[SourceRef]:
     return [SourceRef(job=ref.job, uri=ref.uri, recipe_id=ref.recipe_id, range_start=a, range_end=b, fps=doc["fps"],
-                      source_id=doc.get("source_id")) for a, b in doc["ranges"]]
+                      source_id=doc.get("source_id"), meta=ref.meta) for a, b in doc["ranges"]]
 
 
 def _split_range(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[ClipRef]:

@@ -159,3 +159,31 @@ def recipe_option(value: str):
         return load_recipe(value)
     except RecipeError as exc:
         raise SetupError(f"--recipe {exc}") from None
+
+
+def table_options(command):
+    """``--url-col`` / ``--caption-col`` / ``--save-cols``: how a URL table INPUT is read (video2dataset's
+    url_col, caption_col, save_additional_columns)."""
+    for option in reversed((
+        click.option("--url-col", default="url", show_default=True,
+                     help="In a table INPUT (.csv .tsv .parquet .jsonl): the column of video URLs or paths."),
+        click.option("--caption-col", default=None,
+                     help="In a table INPUT: the column of captions (each clip's meta.caption, and its text "
+                          "unless the recipe captions)."),
+        click.option("--save-cols", default="",
+                     help="In a table INPUT: comma-separated columns kept in each clip's meta."),
+    )):
+        command = option(command)
+    return command
+
+
+def collect_inputs(inputs, settings, url_col: str = "url", caption_col: str | None = None, save_cols: str = ""):
+    """INPUT arguments -> ``vidsift.inputs.Input`` list; an unreadable table is a usage error (exit 2)."""
+    from ..inputs import InputError, TableColumns
+    from ..inputs import collect_inputs as collect
+
+    try:
+        columns = TableColumns(url_col, caption_col, tuple(c.strip() for c in save_cols.split(",") if c.strip()))
+        return collect(list(inputs), settings, columns)
+    except (InputError, OSError, UnicodeDecodeError) as exc:
+        raise click.UsageError(str(exc)) from None

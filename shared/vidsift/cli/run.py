@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from vidsift_captioner.cli import caption_options, with_captioner
 
-from . import Preflight, recipe_option, settings_from
+from . import Preflight, collect_inputs, recipe_option, settings_from, table_options
 
 
 @click.command()
@@ -25,10 +25,13 @@ from . import Preflight, recipe_option, settings_from
 @click.option("--no-progress", is_flag=True, help="No progress bar.")
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve Prometheus metrics on this port while running (default VIDSIFT_METRICS_PORT; 0 = off).")
+@table_options
 @caption_options
 @click.pass_context
-def run(ctx, inputs, out, recipe, workers, resume, retry_failed, strict, no_progress, metrics_port, **caption):
-    """Split, filter, resize and caption INPUTS (files, directories, URIs or @list.txt) into OUT.
+def run(ctx, inputs, out, recipe, workers, resume, retry_failed, strict, no_progress, metrics_port,
+        url_col, caption_col, save_cols, **caption):
+    """Split, filter, resize and caption INPUTS (files, directories, URIs, s3://bucket/prefix/, @list.txt
+    or a URL table .csv/.tsv/.parquet/.jsonl) into OUT.
 
     Writes OUT/manifest.jsonl (accepted clips), OUT/rejected.jsonl (rejected clips and failed
     inputs, each with stage, op and reason) and OUT/summary.json.
@@ -37,7 +40,6 @@ def run(ctx, inputs, out, recipe, workers, resume, retry_failed, strict, no_prog
     input failed for a reason that is not the input's (model, API, storage, internal error), or no
     input gave a clip and some failed, or --strict and anything failed; else 0.
     """
-    from ..inputs import expand_inputs
     from ..recipe import RecipeError
     from ..export import HEADLINE
     from ..preflight import PreflightError, check_output_dir, preflight
@@ -50,7 +52,8 @@ def run(ctx, inputs, out, recipe, workers, resume, retry_failed, strict, no_prog
         raise click.UsageError(f"recipe: {exc}") from None
     if retry_failed and not resume:
         raise click.UsageError("--retry-failed retries a run's failures: use it with --resume")
-    uris = expand_inputs(list(inputs))
+    items = collect_inputs(inputs, settings, url_col, caption_col, save_cols)
+    uris = [i.uri for i in items]
     if not uris:
         raise click.UsageError(f"no video files found in {', '.join(inputs)}")
     # Everything that would make the whole run fail, before a single frame is decoded (exit 2).
@@ -63,7 +66,8 @@ def run(ctx, inputs, out, recipe, workers, resume, retry_failed, strict, no_prog
         raise Preflight(str(exc)) from None
     try:
         summary = run_embedded(uris, Path(out), rec, settings, workers=workers, resume=resume,
-                               progress=not no_progress, retry_failed=retry_failed)
+                               progress=not no_progress, retry_failed=retry_failed,
+                               meta={i.uri: i.meta for i in items if i.meta})
     except RunError as exc:
         raise click.ClickException(str(exc)) from None
     except KeyboardInterrupt:

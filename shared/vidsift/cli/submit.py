@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import click
 
-from . import recipe_option, require_broker, settings_from
+from . import collect_inputs, recipe_option, require_broker, settings_from, table_options
 
 
 @click.command()
 @click.argument("uris", nargs=-1, required=True)
 @click.option("--job", required=True, help="Job id (letters, digits, . _ -): names the job's folder in storage.")
 @click.option("--recipe", default="default", show_default=True, help="Recipe YAML file or shipped profile name.")
+@table_options
 @click.pass_context
-def submit(ctx, uris, job, recipe):
-    """Store the job's recipe, then publish one vidsift.source/1 message per URI (files, dirs, @list.txt)."""
-    from ..inputs import expand_inputs
+def submit(ctx, uris, job, recipe, url_col, caption_col, save_cols):
+    """Store the job's recipe, then publish one vidsift.source/1 message per video (files, dirs, URIs,
+    s3://bucket/prefix/, @list.txt, or a URL table .csv/.tsv/.parquet/.jsonl whose rows' caption and
+    saved columns travel in the message's ``meta``)."""
     from ..jobs import JobStore
     from ..refs import SourceRef, to_message
     from ..storage import open_storage
@@ -22,8 +24,9 @@ def submit(ctx, uris, job, recipe):
 
     settings = settings_from(ctx)
     rec = recipe_option(recipe)
+    items = collect_inputs(uris, settings, url_col, caption_col, save_cols)
     try:
-        refs = [SourceRef(job=job, uri=u, recipe_id=rec.id) for u in expand_inputs(list(uris))]
+        refs = [SourceRef(job=job, uri=i.uri, recipe_id=rec.id, meta=i.meta) for i in items]
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     # Nothing is written until the broker and the job's storage both answer: a submit that cannot
