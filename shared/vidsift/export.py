@@ -99,24 +99,54 @@ def write_json(path: Path, doc: dict) -> None:
     _atomic(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")
 
 
+STATS = "__dj__stats__"
+
+
 def write_parquet(path: Path, lines: list[dict]) -> None:
-    """One row per line, a column per top-level key. ``videos`` is a list of strings; every other value
-    that is not a string (``__dj__stats__``, ``clip``) is a JSON string, because their keys differ from
-    clip to clip and job to job (struct columns would change schema with them). Needs pyarrow (extra 'export')."""
+    """One row per line, a column per top-level key. ``videos`` is a list of strings; ``__dj__stats__`` a
+    struct with one nullable, typed field per stat key in the export (the union of the lines' keys, so
+    a clip that never reached a filter has a null there); every other value that is not a string
+    (``clip``, ``meta``) is a JSON string, since its shape differs from clip to clip (a struct would
+    change schema with it). Needs pyarrow (extra 'export')."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     # The manifest columns always, in this order (a failed input's row has 'source' and no 'clip').
-    names = list(dict.fromkeys(["videos", "text", "__dj__stats__", "clip", *(k for l in lines for k in l)]))
+    names = list(dict.fromkeys(["videos", "text", STATS, "clip", *(k for l in lines for k in l)]))
     cols = {n: [l.get(n) if n == "videos" or isinstance(l.get(n), str) or l.get(n) is None
-                else json.dumps(l[n], sort_keys=True, ensure_ascii=False) for l in lines] for n in names}
-    schema = pa.schema([(n, pa.list_(pa.string()) if n == "videos" else pa.string()) for n in names])
+                else json.dumps(l[n], sort_keys=True, ensure_ascii=False) for l in lines] for n in names if n != STATS}
+    cols[STATS] = stats_column([l.get(STATS) or {} for l in lines])
+    schema = pa.schema([(n, pa.list_(pa.string()) if n == "videos" else cols[STATS].type if n == STATS
+                         else pa.string()) for n in names])
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     os.fchmod(fd, 0o666 & ~UMASK)
     os.close(fd)
-    pq.write_table(pa.table(cols, schema=schema), tmp)
+    pq.write_table(pa.table({n: cols[n] for n in names}, schema=schema), tmp)
     os.replace(tmp, path)
+
+
+def stats_column(stats: list[dict]):
+    """A struct array: one field per stat key (sorted), each typed by pyarrow from its values (ints and
+    floats together are float64), null where a line lacks the key. A key whose values have no common
+    type (a number here, a string there) is a JSON string field rather than a failed export."""
+    import pyarrow as pa
+
+    keys = sorted({k for s in stats for k in s})
+    fields, arrays = [], []
+    for key in keys:
+        values = [s.get(key) for s in stats]
+        try:
+            arr = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            arr = pa.array([None if v is None else json.dumps(v, sort_keys=True) for v in values], pa.string())
+        if pa.types.is_null(arr.type):  # only nulls: still a typed, nullable column
+            arr = arr.cast(pa.float64())
+        fields.append(pa.field(key, arr.type, nullable=True))
+        arrays.append(arr)
+    if not fields:  # Parquet has no struct without fields: no stat at all is a null column
+        return pa.nulls(len(stats))
+    return pa.StructArray.from_arrays(arrays, fields=fields)
 
 
 def _atomic(path: Path, text: str) -> None:

@@ -68,10 +68,20 @@ def test_parquet_rows_hold_the_manifest_columns_and_recompute_is_listed(run_dir,
                    "--format", "parquet")
     table = pq.read_table(tmp_path / "p.parquet")
     assert table.column_names == ["videos", "text", "__dj__stats__", "clip"]
-    rows = [{**r, "__dj__stats__": json.loads(r["__dj__stats__"]), "clip": json.loads(r["clip"])}
-            for r in table.to_pylist()]
-    assert rows == _lines(tmp_path / "j.jsonl")
-    rejected = pq.read_table(tmp_path / "p.rejected.parquet").to_pylist()
+    # Stats are a struct of typed, nullable fields: the union of the export's stat keys.
+    lines = _lines(tmp_path / "j.jsonl")
+    stats_type = table.schema.field("__dj__stats__").type
+    assert sorted(f.name for f in stats_type) == sorted({k for l in lines for k in l["__dj__stats__"]})
+    assert str(stats_type.field("video_duration").type) == "double"
+    assert str(stats_type.field("video_width").type) == "int64"
+    rows = [{**r, "__dj__stats__": {k: v for k, v in r["__dj__stats__"].items() if v is not None},
+             "clip": json.loads(r["clip"])} for r in table.to_pylist()]
+    assert rows == lines
+    rejected_table = pq.read_table(tmp_path / "p.rejected.parquet")
+    # carphone's clips never got a motion score: a null in a typed column, not a missing key.
+    assert str(rejected_table.schema.field("__dj__stats__").type.field("video_motion_score").type) == "double"
+    assert None in [r["__dj__stats__"]["video_motion_score"] for r in rejected_table.to_pylist()]
+    rejected = rejected_table.to_pylist()
     flagged = [r for r in rejected if r["error_type"] == "needs_recompute"]
     # carphone (176x144) now passes resolution, but its motion was never computed.
     assert flagged and all("carphone" in json.loads(r["clip"])["source"] for r in flagged)

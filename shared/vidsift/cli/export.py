@@ -2,7 +2,8 @@
 
 With ``--recipe NEW.yaml`` the new recipe's filter thresholds are re-applied to the stored stats
 (``vidsift.rethreshold``; nothing is recomputed) and the effect of each changed threshold is printed
-and written to the summary under ``rethreshold``.
+and written to the summary under ``rethreshold``. ``--format webdataset`` writes tar shards of the
+accepted clips into a directory (``vidsift.shards``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ import click
 
 from . import SetupError, recipe_option, settings_from
 
-FORMATS = ("jsonl", "parquet")
+FORMATS = ("jsonl", "parquet")  # named by OUT's extension
+DIR_FORMATS = ("webdataset",)  # OUT is a directory
 
 
 def job_store(settings, job_or_dir: str):
@@ -30,19 +32,29 @@ def job_store(settings, job_or_dir: str):
 
 @click.command()
 @click.argument("job")
-@click.option("--out", "out", required=True, type=click.Path(dir_okay=False),
-              help="Manifest file to write; OUT's stem + .rejected.FORMAT and .summary.json go next to it.")
+@click.option("--out", "out", required=True, type=click.Path(),
+              help="Manifest file to write; OUT's stem + .rejected.FORMAT and .summary.json go next to it. "
+                   "With --format webdataset: a directory for the shards, rejected.jsonl and summary.json.")
 @click.option("--recipe", "recipe", default=None,
               help="Re-apply this recipe's filter thresholds to the stored stats (nothing is recomputed).")
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default=None,
-              help="jsonl: one JSON line per clip; parquet: one row per clip, stats and clip as JSON strings. "
-                   "Default: from OUT's extension (.jsonl, .parquet).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS + DIR_FORMATS), default=None,
+              help="jsonl: one JSON line per clip; parquet: one row per clip, one typed column per stat; "
+                   "webdataset: tar shards, one sample per accepted clip. Default: from OUT's extension "
+                   "(.jsonl, .parquet).")
+@click.option("--shard-size", default="1000", show_default=True,
+              help="webdataset: samples per shard (1000), or bytes with a unit (500MB, 1GiB).")
+@click.option("--target", default=None,
+              help="webdataset: export only this resized target (e.g. 512x512) as each sample's .mp4 "
+                   "(default: every target, as .WxH.mp4).")
 @click.pass_context
-def export(ctx, job, out, recipe, fmt):
-    """Collect JOB's records (or a run directory's) into a manifest."""
+def export(ctx, job, out, recipe, fmt, shard_size, target):
+    """Collect JOB's records (or a run directory's) into a manifest, or into WebDataset shards."""
     from ..export import HEADLINE, collect, summarize, write_json, write_jsonl, write_parquet
 
     fmt = output_format(out, fmt)
+    if fmt not in DIR_FORMATS and target:
+        raise SetupError("--target chooses a webdataset sample's video: use it with --format webdataset")
+    size = _shard_size(shard_size) if fmt in DIR_FORMATS else None
     jobs = job_store(settings_from(ctx), job)
     if not jobs.store.exists("recipe.json"):
         raise click.ClickException(f"no job {job!r} in storage (no recipe.json); check VIDSIFT_STORAGE_URL")
@@ -55,11 +67,15 @@ def export(ctx, job, out, recipe, fmt):
     stored = jobs.load_recipe()
     accepted, rejected = collect(jobs)
     extra = {"job": job, "recipe_id": stored.id}
-    recompute_list = out.with_name(out.stem + ".recompute.txt")
+    recompute_list = out / "recompute.txt" if fmt in DIR_FORMATS else out.with_name(out.stem + ".recompute.txt")
     if recipe:
         result = _rethreshold(stored, recipe, accepted, rejected, recompute_list)
         accepted, rejected = result.accepted, result.rejected
         extra["rethreshold"] = result.counts
+    if fmt in DIR_FORMATS:
+        summary = _webdataset(jobs, out, accepted, rejected, extra, size, target)
+        click.echo(json.dumps({k: summary[k] for k in HEADLINE}))
+        return
     write = write_parquet if fmt == "parquet" else write_jsonl
     write(out, accepted)
     write(out.with_name(f"{out.stem}.rejected.{fmt}"), rejected)
@@ -70,6 +86,12 @@ def export(ctx, job, out, recipe, fmt):
 
 def output_format(out: str, fmt: str | None) -> str:
     """The format OUT's extension names; an explicit --format must agree with it."""
+    if fmt in DIR_FORMATS:
+        if Path(out).is_file():
+            raise SetupError(f"--format {fmt} writes a directory of shards; --out {out} is a file")
+        return fmt
+    if Path(out).is_dir():
+        raise SetupError(f"--out {out} is a directory: name a file, or pass --format webdataset")
     suffix = Path(out).suffix.lower().lstrip(".")
     named = suffix if suffix in FORMATS else None
     if fmt and named and fmt != named:
@@ -78,6 +100,34 @@ def output_format(out: str, fmt: str | None) -> str:
         raise SetupError(f"--out {out}: cannot tell the format from the name; end it in "
                          f"{' or '.join('.' + f for f in FORMATS)}, or pass --format")
     return fmt or named
+
+
+def _shard_size(text: str):
+    from ..shards import ShardError, ShardSize
+
+    try:
+        return ShardSize.parse(text)
+    except ShardError as exc:
+        raise SetupError(str(exc)) from None
+
+
+def _webdataset(jobs, out: Path, accepted: list[dict], rejected: list[dict], extra: dict, size, target):
+    """Shards of the accepted clips in OUT, with rejected.jsonl and summary.json (its ``shards``)."""
+    from ..export import summarize, write_json, write_jsonl
+    from ..shards import ShardError, check, iter_samples, shard_url, write_shards
+
+    try:
+        check(accepted, target)
+    except ShardError as exc:
+        raise click.ClickException(str(exc)) from None
+    shards = write_shards(iter_samples(accepted, jobs.store.get_bytes, target), out, size)
+    write_jsonl(out / "rejected.jsonl", rejected)
+    summary = summarize(accepted, rejected, {**extra, "shards": shards,
+                                             **({"shard_url": shard_url(out, shards)} if shards else {})})
+    write_json(out / "summary.json", summary)
+    if shards:
+        click.echo(f"{len(accepted)} clip(s) in {len(shards)} shard(s): {shard_url(out, shards)}", err=True)
+    return summary
 
 
 def _rethreshold(stored, recipe: str, accepted: list[dict], rejected: list[dict], recompute_list: Path):
