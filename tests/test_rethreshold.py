@@ -7,7 +7,7 @@ import subprocess
 import pytest
 
 from tests.infra import env_with, vidsift_exe
-from vidsift.export import collect
+from vidsift.manifest import collect
 from vidsift.jobs import JobStore
 from vidsift.recipe import load_recipe
 from vidsift.rethreshold import RECOMPUTE, RethresholdError, rethreshold

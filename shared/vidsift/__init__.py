@@ -2,6 +2,11 @@
 
 The library every service imports: references (messages), recipe, storage, transport, CLI and the
 embedded runner. Stage logic lives in ``services/<stage>`` packages and is plain functions.
+
+The Python API is the commands, callable: ``vidsift.run``, ``vidsift.submit``, ``vidsift.export``
+(``vidsift.api``; docs/python-api.md).
 """
 
 __version__ = "0.1.0"
+
+from .api import RunFailed, VidsiftError, export, run, submit  # noqa: E402 - after __version__, which the CLI reads

@@ -173,3 +173,25 @@ def parse_message(payload: Any, kind: type[_Ref]) -> Any:
         return kind.model_validate(payload)
     except ValidationError as exc:
         raise BadMessage(f"invalid {expected} message: {exc.errors(include_url=False)}") from exc
+
+
+def source_schema() -> dict:
+    """The ingest message's JSON Schema (draft 2020-12), from ``SourceRef``: published as
+    docs/schema/source.json (``python -m vidsift.refs > docs/schema/source.json``; a test keeps the
+    two equal). What a schema cannot say, the model still checks: the range fields go together."""
+    schema = SourceRef.model_json_schema(by_alias=True, mode="validation")
+    # The model defaults ``schema``, but a received message must name it (parse_message): required here.
+    schema["required"] = ["schema", *schema["required"]]
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "$id": "urn:vidsift:schema:source:1", **schema,
+            "description": "vidsift ingest message: one video for job `job` (routing key vidsift.split, task "
+                           "vidsift.stage.split, the single argument). Producers send schema, job, uri, "
+                           "recipe_id and optionally meta; range_start, range_end, fps and source_id are set "
+                           "only by the splitter."}
+
+
+if __name__ == "__main__":
+    import json
+    import sys
+
+    json.dump(source_schema(), sys.stdout, indent=2, sort_keys=True)
+    sys.stdout.write("\n")

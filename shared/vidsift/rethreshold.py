@@ -11,7 +11,7 @@ records alone. What the stored stats cannot answer is refused or flagged, never 
   never went through a later mapper (not resized, not captioned) "needs recompute": it is reported,
   kept out of the manifest, and the hint says how to recompute.
 
-Pure compute over manifest lines (``export.collect``'s output); ``vidsift export --recipe`` is the
+Pure compute over manifest lines (``manifest.collect``'s output); ``vidsift export --recipe`` is the
 wrapper that reads the job and writes the files.
 """
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .config import Settings
-from .export import export_job
+from .manifest import export_job
 from .jobs import JobStore
 from .metrics import instrument, start_run_metrics
 from .ops.base import STAGES

@@ -122,7 +122,7 @@ def test_a_source_shorter_than_a_piece_is_one_clip_judged_by_the_duration_filter
 
 
 def test_a_short_last_piece_is_a_rejected_record_and_counted(ctx, video):
-    from vidsift.export import summarize
+    from vidsift.manifest import summarize
 
     clips = _split(ctx, video("opencvdoc__box.mp4"))  # one 15.2 s scene: five 2.97 s pieces and 0.167 s
     assert len(clips) + len(list(ctx.jobs.records())) == 6

@@ -49,7 +49,7 @@ def job_store(settings, job_or_dir: str):
 @click.pass_context
 def export(ctx, job, out, recipe, fmt, shard_size, target):
     """Collect JOB's records (or a run directory's) into a manifest, or into WebDataset shards."""
-    from ..export import HEADLINE, collect, summarize, write_json, write_jsonl, write_parquet
+    from ..manifest import HEADLINE, collect, summarize, write_json, write_jsonl, write_parquet
 
     fmt = output_format(out, fmt)
     if fmt not in DIR_FORMATS and target:
@@ -75,13 +75,14 @@ def export(ctx, job, out, recipe, fmt, shard_size, target):
     if fmt in DIR_FORMATS:
         summary = _webdataset(jobs, out, accepted, rejected, extra, size, target)
         click.echo(json.dumps({k: summary[k] for k in HEADLINE}))
-        return
+        return summary  # vidsift.export()'s result
     write = write_parquet if fmt == "parquet" else write_jsonl
     write(out, accepted)
     write(out.with_name(f"{out.stem}.rejected.{fmt}"), rejected)
     summary = summarize(accepted, rejected, extra)
     write_json(out.with_name(out.stem + ".summary.json"), summary)
     click.echo(json.dumps({k: summary[k] for k in HEADLINE}))
+    return summary  # vidsift.export()'s result
 
 
 def output_format(out: str, fmt: str | None) -> str:
@@ -113,7 +114,7 @@ def _shard_size(text: str):
 
 def _webdataset(jobs, out: Path, accepted: list[dict], rejected: list[dict], extra: dict, size, target):
     """Shards of the accepted clips in OUT, with rejected.jsonl and summary.json (its ``shards``)."""
-    from ..export import summarize, write_json, write_jsonl
+    from ..manifest import summarize, write_json, write_jsonl
     from ..shards import ShardError, check, iter_samples, shard_url, write_shards
 
     try:
@@ -131,7 +132,7 @@ def _webdataset(jobs, out: Path, accepted: list[dict], rejected: list[dict], ext
 
 
 def _rethreshold(stored, recipe: str, accepted: list[dict], rejected: list[dict], recompute_list: Path):
-    from ..export import _atomic
+    from ..manifest import _atomic
     from ..rethreshold import RethresholdError, report_lines, rethreshold
 
     new = recipe_option(recipe)

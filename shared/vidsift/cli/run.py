@@ -41,7 +41,7 @@ def run(ctx, inputs, out, recipe, workers, resume, retry_failed, strict, no_prog
     input gave a clip and some failed, or --strict and anything failed; else 0.
     """
     from ..recipe import RecipeError
-    from ..export import HEADLINE
+    from ..manifest import HEADLINE
     from ..preflight import PreflightError, check_output_dir, preflight
     from ..runner import RunError, check_out_dir, exit_code, run_embedded
 

@@ -41,3 +41,4 @@ def submit(ctx, uris, job, recipe, url_col, caption_col, save_cols):
     for ref in refs:
         publish(app, "split", to_message(ref))
     click.echo(f"submitted {len(refs)} video(s) to job {job} (recipe {rec.id})")
+    return {"job": job, "recipe_id": rec.id, "submitted": len(refs)}  # vidsift.submit()'s result
