@@ -1,5 +1,6 @@
 """URI safety: allowed schemes, file roots (no traversal, no symlink escape), internal addresses
-refused for http(s) inputs by default, redirects and oversized bodies refused, credentials redacted,
+refused for http(s) inputs by default (on every redirect hop, connecting to the checked address),
+oversized bodies refused, credentials redacted,
 and storage keys that cannot leave their root. Fast: a local HTTP server, no broker."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pydantic import ValidationError
 from vidsift.config import Settings, load_settings
 from vidsift.refs import SourceRef
 from vidsift.storage import FileStorage, InputRefused, check_allowed
+from vidsift.storage import http as http_module
 from vidsift.storage.http import check_public_host, http_download, http_stat, redact
 
 
@@ -60,14 +62,19 @@ def test_public_address_passes():
 class _Server:
     def __init__(self):
         self.requests = 0
+        self.hosts: list[str] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802
                 outer.requests += 1
-                if self.path == "/redirect":
+                outer.hosts.append(self.headers.get("Host"))
+                redirects = {"/redirect": "http://169.254.169.254/latest/meta-data/", "/moved": "/a.mp4",
+                             "/loop": "/loop"}
+                if self.path in redirects:
                     self.send_response(302)
-                    self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+                    self.send_header("Location", redirects[self.path])
+                    self.send_header("Content-Length", "0")
                     self.end_headers()
                     return
                 body = b"x" * 5000
@@ -102,9 +109,50 @@ def test_loopback_refused_before_any_request(server, tmp_path):
     assert server.requests == before
 
 
-def test_redirects_not_followed(server, tmp_path):
-    with pytest.raises(InputRefused, match="redirect"):
-        http_download(f"{server.url}/redirect", str(tmp_path / "a"), 5, 10_000, allow_private=True)
+def test_redirects_are_followed_to_the_final_url(server, tmp_path):
+    assert http_stat(f"{server.url}/moved", 5, allow_private=True).size == 5000
+    http_download(f"{server.url}/moved", str(tmp_path / "a"), 5, 10_000, allow_private=True)
+    assert (tmp_path / "a").stat().st_size == 5000
+    with pytest.raises(InputRefused, match="more than 5 redirects"):
+        http_stat(f"{server.url}/loop", 5, allow_private=True)
+
+
+@pytest.fixture
+def loopback_counts_as_public(monkeypatch):
+    """The test server must be on loopback; let 127.0.0.1 (only) pass the public-address check."""
+    real = http_module._public
+    monkeypatch.setattr(http_module, "_public", lambda a: str(a) == "127.0.0.1" or real(a))
+
+
+def test_every_redirect_hop_is_checked_before_connecting(server, tmp_path, loopback_counts_as_public):
+    with pytest.raises(InputRefused, match="169.254.169.254"):
+        http_download(f"{server.url}/redirect", str(tmp_path / "a"), 5, 10_000, allow_private=False)
+    with pytest.raises(InputRefused, match="169.254.169.254"):
+        http_stat(f"{server.url}/redirect", 5, allow_private=False)
+
+
+def test_the_connection_goes_to_the_address_that_was_checked(server, monkeypatch, loopback_counts_as_public):
+    """DNS rebinding: a name that resolves to a public address for the check and to an internal one a
+    moment later. The request resolves once and connects to what it checked."""
+    import socket
+
+    port = int(server.url.rsplit(":", 1)[1])
+    answers = ["127.0.0.1", "169.254.169.254"]
+    calls = []
+
+    def rebinding(host, *args, **kwargs):
+        if host != "video.rebind.test":
+            return real(host, *args, **kwargs)
+        calls.append(host)
+        ip = answers[min(len(calls) - 1, 1)]
+        return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (ip, port))]
+
+    real = socket.getaddrinfo
+    monkeypatch.setattr(socket, "getaddrinfo", rebinding)
+    before = server.requests
+    assert http_stat(f"http://video.rebind.test:{port}/a.mp4", 5, allow_private=False).size == 5000
+    assert calls == ["video.rebind.test"] and server.requests == before + 1
+    assert server.hosts[-1] == f"video.rebind.test:{port}"  # the name, not the address, is the Host
 
 
 def test_size_limit(server, tmp_path):

@@ -125,13 +125,26 @@ class Site:
             def log_message(self, *a):
                 pass
 
+            def _moved(self):
+                if not self.path.startswith("/old/"):
+                    return False
+                self.send_response(301)
+                self.send_header("Location", f"/{VIDEO}")
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return True
+
             def do_HEAD(self):
+                if self._moved():
+                    return
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(site.data)))
                 self.send_header("ETag", site.etag)
                 self.end_headers()
 
             def do_GET(self):
+                if self._moved():
+                    return
                 site.requests.append(self.headers.get("Range", ""))
                 if self.headers.get("If-Match") not in (None, site.etag):
                     self.send_response(412)
@@ -225,3 +238,11 @@ def test_without_range_support_a_source_larger_than_the_scratch_budget_is_refuse
         assert not list(tmp_path.glob("vidsift-src-*"))  # the partial download is gone
     finally:
         site.stop()
+
+
+def test_a_redirected_source_is_read_by_ranges_at_its_final_url(site, video, tmp_path):
+    old = site.url.replace(f"/{VIDEO}", f"/old/{VIDEO}")
+    with open_input(old, Settings(scratch_dir=str(tmp_path), http_allow_private=True)) as src:
+        assert src.uri == old  # the input keeps its name; the bytes come from where it moved
+        assert fingerprint(src) == fingerprint(str(video(VIDEO)))
+    assert site.requests and all(r.startswith("bytes=") for r in site.requests)

@@ -17,7 +17,7 @@ from . import mediaserver
 from .base import NotFound, ObjectStat
 from .blockcache import BlockCache, CachedSource
 from .file import file_url_to_path
-from .http import InputRefused, http_download, redact
+from .http import InputRefused, http_download, http_locate, redact
 from .ranged import HttpRanges, NoRangeSupport, RangeReader, S3Ranges
 from .s3 import S3Storage, s3_client, split_s3_url
 
@@ -107,21 +107,26 @@ def open_input(uri: str, settings: Settings) -> Iterator[LocalInput]:
         st = path.stat()
         yield LocalInput(uri, str(path), ObjectStat(st.st_size, str(st.st_mtime_ns)))
         return
-    st = stat_input(uri, settings)
     if scheme == "s3":
+        st = stat_input(uri, settings)
         bucket, key = split_s3_url(uri)
         client = s3_client(settings.s3_endpoint_url, settings.s3_region)
         reader: RangeReader = S3Ranges(uri, st, client, bucket, key)
-    else:
-        reader = HttpRanges(uri, st, settings.http_timeout_s, settings.http_allow_private)
+    else:  # redirects are followed once, here; the ranged reads go to the final URL
+        final, st, ranged = http_locate(uri, settings.http_timeout_s, settings.http_allow_private)
+        reader = HttpRanges(final, st, settings.http_timeout_s, settings.http_allow_private)
         if st.size > settings.http_max_bytes:
             raise InputRefused(f"{redact(uri)}: {st.size} bytes, over the {settings.http_max_bytes}-byte input "
                                "limit (VIDSIFT_HTTP_MAX_BYTES)")
+        if not ranged:
+            with _downloaded(uri, settings, NoRangeSupport(f"{redact(uri)}: the server ignores Range requests")) as local:
+                yield local
+            return
     src = CachedSource(reader, block_cache(settings), Path(urlparse(uri).path).name or "input")
     try:
         if st.size == 0:
             raise NoRangeSupport(f"{redact(uri)}: no Content-Length")
-        src.block(0)  # the header; also tells whether the server honours Range
+        src.block(0)  # the header (and a server honouring Range for its first byte only is found out here)
     except NoRangeSupport as exc:
         with _downloaded(uri, settings, exc) as local:
             yield local

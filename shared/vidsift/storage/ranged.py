@@ -87,27 +87,19 @@ class HttpRanges(RangeReader):
         self.timeout, self.allow_private = timeout, allow_private
 
     def _get(self, start: int, end: int) -> bytes:
-        import requests
+        from .http import check_status, redact, request
 
-        from .http import InputTimeout, _check_status, check_public_host, redact
-
-        if not self.allow_private:
-            check_public_host(self.uri)  # every request: DNS may have changed since the last one
         headers = {"Range": f"bytes={start}-{end - 1}", "Accept-Encoding": "identity"}
         if self.etag:
             headers["If-Match"] = self.etag
-        try:
-            r = requests.get(self.uri, headers=headers, timeout=self.timeout, allow_redirects=False)
-        except requests.Timeout as exc:
-            raise InputTimeout(f"{redact(self.uri)}: no answer within {self.timeout}s (VIDSIFT_HTTP_TIMEOUT_S)") from exc
-        except requests.RequestException as exc:
-            raise StorageError(f"{redact(self.uri)}: {type(exc).__name__}") from exc
-        if r.status_code == 412:
+        # Every request resolves, checks and pins the host again: DNS may have changed since the last.
+        r = request("GET", self.uri, self.timeout, self.allow_private, headers)
+        if r.status == 412:
             raise self._changed("ETag no longer matches")
-        _check_status(self.uri, r)
-        if r.status_code != 206:
-            raise NoRangeSupport(f"{redact(self.uri)}: the server ignores Range requests (HTTP {r.status_code})")
+        check_status(self.uri, r)
+        if r.status != 206:
+            raise NoRangeSupport(f"{redact(self.uri)}: the server ignores Range requests (HTTP {r.status})")
         total = r.headers.get("Content-Range", "").rpartition("/")[2]
         if total.isdigit() and int(total) != self.size:
             raise self._changed(f"now {total} bytes")
-        return r.content
+        return r.data
