@@ -186,7 +186,9 @@ def run_distributed(s3, rabbitmq_url: str, sources: list[Path], workdir: Path, t
         job = f"dm-{run}"
         subprocess.run([vidsift_exe(), "submit", *uris, "--job", job, "--recipe", str(recipe)], env=base, check=True,
                        capture_output=True)
-        _wait(base, job, uris, timeout)
+        from tests.integration.test_distributed import wait_done
+
+        wait_done(base, job, uris, timeout)
         out = workdir / "manifest.jsonl"
         subprocess.run([vidsift_exe(), "export", job, "--out", str(out)], env=base, check=True, capture_output=True)
     finally:
@@ -231,17 +233,3 @@ def run_embedded(s3, sources: list[Path], workdir: Path, **extra_env: str) -> Mo
     return Movement(sum(p.stat().st_size for p in sources), accepted_span_bytes(manifest, dict(zip(uris, sources))),
                     len(manifest), {"all": proxy.bytes}, {"all": proxy.gets}, manifest,
                     json.loads((out / "summary.json").read_text()))
-
-
-def _wait(env: dict, job: str, uris: list[str], timeout: float) -> None:
-    import time
-
-    from tests.integration.test_distributed import job_store
-
-    jobs = job_store(env, job)
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if not jobs.outstanding(uris):
-            return
-        time.sleep(1)
-    raise AssertionError(f"job {job} not finished in {timeout}s: outstanding {jobs.outstanding(uris)}")
