@@ -21,6 +21,7 @@ COMMANDS = {
     "sample": "vidsift.cli.sample:sample",
     "analyze": "vidsift.cli.analyze:analyze",
     "dlq": "vidsift.cli.dlq:dlq",
+    "recipe": "vidsift.cli.recipe:recipe",
 }
 
 
