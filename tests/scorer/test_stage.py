@@ -133,3 +133,24 @@ def test_preflight_checks_labels_without_loading_weights(tiny_models, monkeypatc
         stage.preflight()
     monkeypatch.delenv("VIDSIFT_SCORER_RECIPE")
     stage.preflight()  # unset: nothing to check
+
+
+def test_data_juicer_semantics_loads_fp32_whatever_the_worker_dtype(monkeypatch):
+    from vidsift_scorer.ops.nsfw import VideoNSFWFilter
+    from vidsift_scorer.settings import ScorerSettings
+
+    loaded = []
+
+    class Fake:
+        def __init__(self, **o):
+            loaded.append(o)
+
+        def score(self, frames):
+            return []
+
+    monkeypatch.setattr(stage, "get_backend", lambda kind, **o: Fake(**o))
+    monkeypatch.setattr(stage, "_BATCHERS", {})
+    bf16 = ScorerSettings(device="cuda", dtype="bfloat16")
+    for semantics in ("vidsift", "data-juicer-1.6.1"):
+        stage.batcher_for(VideoNSFWFilter(VideoNSFWFilter.Params(semantics=semantics)), bf16)
+    assert [o["dtype"] for o in loaded] == ["bfloat16", "float32"]

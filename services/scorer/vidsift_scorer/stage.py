@@ -47,7 +47,9 @@ def batcher_for(op: FrameScoreFilter, settings: ScorerSettings | None = None) ->
     """The process-wide batcher around ``op``'s backend (loads the model on first use)."""
     s = settings or _settings()
     kind, options = op.backend_spec()
-    options = {**options, "device": s.device, "dtype": s.dtype}  # the ONNX backends ignore these
+    # the worker's device and dtype, unless the op fixes the dtype (data-juicer semantics: fp32);
+    # the ONNX backends ignore these
+    options = {"device": s.device, "dtype": s.dtype, **options}
     key = (kind, tuple(sorted(options.items())))
     with _LOCK:
         b = _BATCHERS.get(key)

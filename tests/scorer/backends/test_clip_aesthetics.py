@@ -43,3 +43,11 @@ def test_missing_model_names_it_and_how_to_provide_it(tmp_path):
         backend.load()
     msg = str(err.value)
     assert "no-such-model" in msg and "Expected a model directory" in msg
+
+
+def test_divisor_option_scales_the_head(tiny_models):
+    frames = _frames()
+    ten = ClipAesthetics(model=str(tiny_models["aesthetics"]), revision=None, device="cpu")
+    one = ClipAesthetics(model=str(tiny_models["aesthetics"]), revision=None, device="cpu", divisor=1.0)
+    ten.load(), one.load()
+    np.testing.assert_allclose(one.score(frames), ten.score(frames) * 10, rtol=1e-5)

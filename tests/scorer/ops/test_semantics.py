@@ -81,3 +81,62 @@ def test_bad_parameter_values_are_refused():
         VideoWatermarkFilter.Params(frame_sampling_method="all_keyframe")
     with pytest.raises(ValidationError):
         VideoNSFWFilter.Params(backend="ocr")
+
+
+# data-juicer 1.6.1 semantics. Its Filter.get_keep_boolean(val, lo, hi) with the default closed
+# intervals is `(lo is None or val >= lo) and (hi is None or val <= hi)`; its watermark op calls it
+# with (prob, None, prob_threshold), its NSFW and aesthetics ops with (score, min_score, max_score).
+DJ = {"semantics": "data-juicer-1.6.1"}
+
+
+def _dj_keep(val, lo, hi):
+    return (lo is None or val >= lo) and (hi is None or val <= hi)
+
+
+@pytest.mark.parametrize("prob", [0.0, 0.59, 0.6, 0.6000001, 1.0])
+def test_data_juicer_watermark_keeps_at_most_prob_threshold(prob):
+    op = _op(VideoWatermarkFilter, prob_threshold=0.6, **DJ)
+    d = op.decide({"video_watermark_prob": prob})
+    assert d.keep is _dj_keep(prob, None, 0.6)
+    if not d.keep:
+        assert d.reason == f"video_watermark_prob {prob:.4g} > prob_threshold 0.6"
+    # vidsift's own rule differs exactly at the threshold
+    assert _op(VideoWatermarkFilter, prob_threshold=0.6).decide({"video_watermark_prob": prob}).keep is (prob < 0.6)
+    assert _op(VideoWatermarkFilter, **DJ).params.prob_threshold == 0.8  # its default
+
+
+@pytest.mark.parametrize("score", [0.0, 0.5, 0.51])
+def test_data_juicer_nsfw_and_aesthetics_are_closed_ranges(score):
+    nsfw = _op(VideoNSFWFilter, **DJ)
+    assert (nsfw.params.min_score, nsfw.params.max_score) == (0.0, 0.5)
+    assert nsfw.decide({"video_nsfw_score": score}).keep is _dj_keep(score, 0.0, 0.5)
+    aes = _op(VideoAestheticsFilter, min_score=0.5, max_score=1.0, **DJ)
+    assert aes.decide({"video_frames_aesthetics_score": score}).keep is _dj_keep(score, 0.5, 1.0)
+
+
+@pytest.mark.parametrize("cls, params, missing", [
+    (VideoNSFWFilter, {"score_threshold": 0.4}, "score_threshold"),
+    (VideoWatermarkFilter, {"max_score": 0.5}, "max_score"),
+    (VideoWatermarkFilter, {"min_score": 0.1, "max_score": 0.5}, "max_score/min_score"),
+])
+def test_data_juicer_semantics_refuses_keys_its_op_lacks(cls, params, missing):
+    # data-juicer 1.6.1 would ignore these without a word and apply its default limit instead
+    with pytest.raises(ValidationError, match=f"has no {missing} .*ignore it"):
+        cls.Params(**params, **DJ)
+    cls.Params(**params)  # vidsift semantics takes them
+
+
+def test_data_juicer_semantics_runs_the_torch_models_in_fp32():
+    for cls in (VideoAestheticsFilter, VideoNSFWFilter, VideoWatermarkFilter):
+        assert _op(cls, **DJ).backend_spec()[1]["dtype"] == "float32"
+        assert "dtype" not in _op(cls).backend_spec()[1]  # the worker's VIDSIFT_SCORER_DTYPE
+
+
+def test_aesthetics_divisor_laion_heads_only_under_data_juicer():
+    laion, local = DEFAULT_MODEL, "/models/my-head"
+    div = lambda **p: _op(VideoAestheticsFilter, **p).backend_spec()[1]["divisor"]  # noqa: E731
+    assert div(hf_scorer_model=laion) == div(hf_scorer_model=local) == 10.0  # the backend's head is LAION's
+    assert div(hf_scorer_model=laion, **DJ) == 10.0
+    assert div(hf_scorer_model=local, **DJ) == 1.0  # its rule: "aesthetics-predictor" in the name
+    assert div(hf_scorer_model=local, score_divisor=10, **DJ) == 10.0
+    assert div(hf_scorer_model=laion, score_divisor=1) == 1.0

@@ -23,11 +23,14 @@ log = logging.getLogger(__name__)
 
 
 def device_and_dtype(params):
-    """bf16 on a GPU (half the memory, same captions in practice); float32 on a CPU."""
+    """bf16 on a GPU (half the memory, same captions in practice), fp16 on one without bf16; float32
+    on a CPU. The choice is the scorer's (one place for both services' torch models)."""
     import torch
 
+    from vidsift_scorer.backends.torch_common import pick_dtype
+
     device = params.accelerator or ("cuda" if torch.cuda.is_available() else "cpu")
-    return device, (torch.bfloat16 if device.startswith("cuda") else torch.float32)
+    return device, pick_dtype("auto", device)
 
 
 def load(params):

@@ -4,7 +4,7 @@ Architecture of ``shunk031/aesthetics-predictor-v2-*`` (simple-aesthetics-predic
 ``AestheticsPredictorV2Linear``): CLIP ViT-L/14 vision tower with projection, image embedding
 L2-normalised, then an MLP head ``layers`` (projection_dim -> 1024 -> 128 -> 64 -> 16 -> 1, no
 activations: the "linearMSE" variant). The head was trained on 1-10 ratings, so the score is the
-head's output divided by 10, as data-juicer does (roughly 0.1-1.0; 0.4 keeps "average or better").
+head's output divided by the op's ``divisor`` (10 for these heads), as data-juicer does (roughly 0.1-1.0; 0.4 keeps "average or better").
 
 The class is defined here, not imported from simple-aesthetics-predictor: that package pins old
 transformers; its checkpoints load into this class through ``from_pretrained`` unchanged.
@@ -52,7 +52,7 @@ def predictor_class():
 
 
 class ClipAesthetics(FrameScorer):
-    """options: model, revision, device, dtype."""
+    """options: model, revision, device, dtype, divisor (the op's: 10 for this LAION head)."""
 
     def load(self) -> None:
         import torch
@@ -79,4 +79,4 @@ class ClipAesthetics(FrameScorer):
     def score(self, frames: Sequence[np.ndarray]) -> np.ndarray:
         with self._torch.inference_mode():
             raw = self.model(self.transform(frames))
-        return raw.float().cpu().numpy().astype(np.float64) / SCORE_SCALE
+        return raw.float().cpu().numpy().astype(np.float64) / float(self.options.get("divisor", SCORE_SCALE))

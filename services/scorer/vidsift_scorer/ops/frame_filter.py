@@ -18,7 +18,14 @@ from vidsift.ops.base import Decision, Filter, FilterParams, FrameRequest, in_ra
 REDUCERS = {"avg": np.mean, "max": np.max, "min": np.min}
 
 
+DATA_JUICER = "data-juicer-1.6.1"
+
+
 class FrameScoreParams(FilterParams):
+    # "vidsift": the rules in docs/scorer.md. DATA_JUICER: decide as data-juicer 1.6.1's op of the same
+    # name does (its interval per op, only the limit keys it has, its aesthetics scaling) and run the
+    # torch models in fp32, as it does; what still differs is listed in docs/scorer.md.
+    semantics: Literal["vidsift", "data-juicer-1.6.1"] = "vidsift"
     frame_sampling_method: Literal["all_keyframes", "uniform"] = "all_keyframes"
     frame_num: PositiveInt = 3
     reduce_mode: Literal["avg", "max", "min"] = "avg"
@@ -28,12 +35,18 @@ class FrameScoreParams(FilterParams):
 
 
 class ThresholdParams(FrameScoreParams):
-    """Either data-juicer's older single threshold (``LEGACY``: keep when strictly below it) or the
-    newer ``min_score``/``max_score`` (closed range). Giving both is refused rather than guessing which
-    wins; giving neither applies ``DEFAULTS``. Subclasses declare the ``LEGACY`` field itself."""
+    """The limit: a single threshold (``LEGACY``) or ``min_score``/``max_score`` (closed range).
+    Giving both is refused rather than guessing which wins; giving neither applies ``DEFAULTS``.
+
+    ``vidsift`` semantics: the threshold keeps a clip strictly below it (data-juicer's older rule).
+    ``data-juicer-1.6.1``: only the keys that release's op has (``DJ_KEYS``) are accepted (it would
+    ignore any other without a word, which is the mistake this refuses), and its threshold is a closed
+    upper bound (``get_keep_boolean(value, None, threshold)``: keep ``value <= threshold``).
+    Subclasses declare the ``LEGACY`` field itself."""
 
     LEGACY: ClassVar[str]
     DEFAULTS: ClassVar[dict[str, float]]
+    DJ_KEYS: ClassVar[frozenset[str]]
     min_score: float | None = Field(None, ge=0, le=1)
     max_score: float | None = Field(None, ge=0, le=1)
 
@@ -41,14 +54,22 @@ class ThresholdParams(FrameScoreParams):
     @classmethod
     def _one_way(cls, data):
         if isinstance(data, dict):
-            legacy = data.get(cls.LEGACY) is not None
-            ranged = data.get("min_score") is not None or data.get("max_score") is not None
+            given = {k for k in (cls.LEGACY, "min_score", "max_score") if data.get(k) is not None}
+            legacy, ranged = cls.LEGACY in given, bool(given - {cls.LEGACY})
             if legacy and ranged:
                 raise ValueError(f"set either {cls.LEGACY} or min_score/max_score, not both")
-            if not legacy and not ranged:
+            foreign = sorted(given - cls.DJ_KEYS)
+            if data.get("semantics") == DATA_JUICER and foreign:
+                raise ValueError(
+                    f"semantics {DATA_JUICER}: its op has no {'/'.join(foreign)} (it would ignore it and "
+                    f"apply {cls.dj_default()}); use {'/'.join(sorted(cls.DJ_KEYS))}")
+            if not given:
                 data = {**data, **cls.DEFAULTS}
         return data
 
+    @classmethod
+    def dj_default(cls) -> str:
+        return ", ".join(f"{k} {v:g}" for k, v in cls.DEFAULTS.items())
 
 def reduce(scores: np.ndarray, mode: str) -> float:
     if len(scores) == 0:
@@ -72,17 +93,28 @@ class FrameScoreFilter(Filter):
         """(backend kind, options) for ``vidsift_scorer.backends.get_backend``; no model is loaded."""
         raise NotImplementedError
 
+    @property
+    def data_juicer(self) -> bool:
+        return self.params.semantics == DATA_JUICER
+
+    def torch_options(self) -> dict[str, Any]:
+        """Backend options the semantics fixes: data-juicer runs its models in fp32 (whatever the
+        worker's VIDSIFT_SCORER_DTYPE); vidsift leaves precision to the worker."""
+        return {"dtype": "float32"} if self.data_juicer else {}
+
     def stats_from_scores(self, scores: np.ndarray) -> dict[str, Any]:
         return {self.stat_key: reduce(scores, self.params.reduce_mode)}
 
-    def _below_decision(self, stats: dict[str, Any], threshold: float, name: str) -> Decision:
-        """data-juicer's legacy ``*_threshold`` rule: keep when the value is strictly below it."""
+    def _below_decision(self, stats: dict[str, Any], threshold: float, name: str,
+                        inclusive: bool = False) -> Decision:
+        """A single upper threshold: keep when the value is strictly below it (data-juicer's legacy
+        ``*_threshold`` rule), or, ``inclusive``, at most it (data-juicer 1.6.1's ``prob_threshold``)."""
         value = stats.get(self.stat_key)
-        keep = in_range(value, None, None) and value < threshold
+        keep = in_range(value, None, None) and (value <= threshold if inclusive else value < threshold)
         reason = None
         if not keep:
             reason = (f"{self.stat_key} could not be computed" if value is None
-                      else f"{self.stat_key} {value:.4g} >= {name} {threshold:g}")
+                      else f"{self.stat_key} {value:.4g} {'>' if inclusive else '>='} {name} {threshold:g}")
         return Decision(op=self.name, keep=keep, stats={self.stat_key: value}, reason=reason)
 
     def _between_decision(self, stats: dict[str, Any], lo, hi) -> Decision:
@@ -97,8 +129,8 @@ class ThresholdFilter(FrameScoreFilter):
         p = self.params
         threshold = getattr(p, p.LEGACY)
         if threshold is not None:
-            return self._below_decision(stats, threshold, p.LEGACY)
+            return self._below_decision(stats, threshold, p.LEGACY, inclusive=self.data_juicer)
         return self._between_decision(stats, p.min_score, p.max_score)
 
 
-__all__ = ["FrameScoreFilter", "FrameScoreParams", "ThresholdFilter", "ThresholdParams", "reduce"]
+__all__ = ["DATA_JUICER", "FrameScoreFilter", "FrameScoreParams", "ThresholdFilter", "ThresholdParams", "reduce"]

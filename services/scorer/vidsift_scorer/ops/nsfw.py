@@ -24,6 +24,7 @@ class VideoNSFWFilter(ThresholdFilter):
     class Params(ThresholdParams):
         LEGACY = "score_threshold"
         DEFAULTS = {"min_score": DEFAULT_MIN_SCORE, "max_score": DEFAULT_MAX_SCORE}
+        DJ_KEYS = frozenset({"min_score", "max_score"})  # no score_threshold in 1.6.1
         hf_nsfw_model: str = "Falconsai/nsfw_image_detection"
         score_threshold: float | None = Field(None, ge=0, le=1)
         positive_label: str = "nsfw"  # its id2label name (generic LABEL_0/LABEL_1: class 1)
@@ -35,4 +36,5 @@ class VideoNSFWFilter(ThresholdFilter):
         if p.backend == "open_nsfw":
             return "open_nsfw", {}
         return "hf_classifier", {"model": p.hf_nsfw_model, "label": p.positive_label,
-                                 "revision": p.revision, "trust_remote_code": p.trust_remote_code}
+                                 "revision": p.revision, "trust_remote_code": p.trust_remote_code,
+                                 **self.torch_options()}

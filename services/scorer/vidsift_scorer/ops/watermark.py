@@ -24,6 +24,7 @@ class VideoWatermarkFilter(ThresholdFilter):
     class Params(ThresholdParams):
         LEGACY = "prob_threshold"
         DEFAULTS = {"prob_threshold": DEFAULT_PROB_THRESHOLD}
+        DJ_KEYS = frozenset({"prob_threshold"})  # no min/max_score in 1.6.1
         hf_watermark_model: str = "amrul-hzz/watermark_detector"
         prob_threshold: float | None = Field(None, ge=0, le=1)
         positive_label: str = "watermark"  # its id2label name (generic LABEL_0/LABEL_1: class 1)
@@ -35,4 +36,5 @@ class VideoWatermarkFilter(ThresholdFilter):
         if p.backend == "ocr":
             return "ocr_text", {}
         return "hf_classifier", {"model": p.hf_watermark_model, "label": p.positive_label,
-                                 "revision": p.revision, "trust_remote_code": p.trust_remote_code}
+                                 "revision": p.revision, "trust_remote_code": p.trust_remote_code,
+                                 **self.torch_options()}
