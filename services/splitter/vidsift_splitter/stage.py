@@ -241,8 +241,8 @@ def _no_clip_op(ops) -> str | None:
 def _no_clip_reason(ops, info: SourceInfo) -> str:
     what = f"no clip: {info.frames} frame(s), {info.duration:.2f} s"
     op = next((op for op in ops if isinstance(op, VideoSplitByDurationMapper)), None)
-    if op is not None:
-        return f"{what}: shorter than min_last_split_duration {op.params.min_last_split_duration} s"
+    if info.frames and op is not None:  # every frame straddles a piece boundary (frames longer than a piece)
+        return f"{what}: no frame fits in a {op.params.split_duration} s piece"
     return f"{what}: no frame could be decoded"
 
 
