@@ -78,3 +78,46 @@ def check(recipe, settings=None) -> None:
         except Exception as exc:  # noqa: BLE001 - a model that cannot load, whatever the library raises
             raise CaptionBackendError(f"{op.name}: cannot load {params.backend} model {params.model!r}: "
                                       f"{type(exc).__name__}: {exc}") from exc
+
+
+def preflight(pool: str = "threads", recipe_source: str | None = None) -> None:
+    """Worker start: load the in-process (``hf``) caption models of ``VIDSIFT_CAPTIONER_RECIPE`` (a
+    profile name or recipe file), so the worker is ready only once they are loaded and a model that
+    cannot load stops it before it takes a message. Unset, or only API captioners: nothing to do (a
+    server that is still starting must not fail the worker; jobs wait for it through their retries).
+
+    ``threads``/``solo`` pools load here, in the main process, before the worker's metrics endpoint
+    (its readiness) answers. A ``prefork`` pool loads in each child as it starts (Celery's
+    ``worker_process_init``): CUDA initialised before a fork is unusable in the children.
+    """
+    import logging
+    import os
+
+    from vidsift.recipe import load_recipe
+
+    source = recipe_source or os.environ.get("VIDSIFT_CAPTIONER_RECIPE")
+    if not source:
+        return
+    local = [op.params for op in load_recipe(source).build(STAGE) if op.params.backend != "openai"]
+    if not local:
+        return
+
+    def load(**_) -> None:
+        from .backends import get_backend
+
+        for params in local:
+            t0 = time.monotonic()
+            try:
+                get_backend(params)
+            except Exception as exc:  # noqa: BLE001 - whatever the library raises, one line at start
+                raise SystemExit(f"vidsift captioner: cannot load {params.backend} model {params.model!r}: "
+                                 f"{type(exc).__name__}: {exc}") from exc
+            logging.getLogger(__name__).info("caption model %s loaded at start in %.1fs",
+                                             params.model, time.monotonic() - t0)
+
+    if pool == "prefork":
+        from celery.signals import worker_process_init
+
+        worker_process_init.connect(load, weak=False)
+    else:
+        load()

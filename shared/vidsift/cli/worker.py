@@ -32,6 +32,10 @@ def worker(ctx, stage, celery_args, concurrency, pool, loglevel):
         from vidsift_scorer.stage import preflight
 
         preflight()
+    if stage == "caption":  # an in-process model loads now, before readiness (VIDSIFT_CAPTIONER_RECIPE)
+        from vidsift_captioner.stage import preflight as load_captioner
+
+        load_captioner(pool)
     app = make_app(settings)
     declare_topology(app)
     from ..metrics import start_worker_metrics
