@@ -13,6 +13,13 @@ helm = pytest.importorskip("helm_python", reason="pip install -e '.[test]' (helm
 CHART = Path(__file__).resolve().parents[2] / "helm" / "vidsift"
 RELEASE, NAMESPACE = "demo", "media"
 
+CUSTOM_RECIPE = """\
+process:
+  - video_split_by_scene_mapper: {threshold: 30.0}
+  - video_duration_filter: {min_duration: 1, max_duration: 3}
+  - video_aesthetics_filter: {min_score: 0.5}
+"""
+
 # The value sets the issue names, plus the toggles that remove whole resource kinds.
 VALUE_SETS: dict[str, dict] = {
     "defaults": {},
@@ -37,6 +44,20 @@ VALUE_SETS: dict[str, dict] = {
                                       "prometheusRule": {"enabled": False}}},
     "queue-exporter": {"monitoring": {"queueExporter": {"enabled": True}}},
     "two-stages": {"stages": {"resize": {"enabled": False}, "caption": {"enabled": False}}},
+    # Operations: Flower, an inline recipe, workload identity, the dashboard in Grafana's namespace.
+    "operations": {
+        "flower": {"enabled": True, "basicAuth": {"existingSecret": "flower-auth"}},
+        "customRecipe": {"inline": CUSTOM_RECIPE},
+        "serviceAccount": {"annotations": {"iam.gke.io/gcp-service-account": "vidsift@p.iam.gserviceaccount.com"}},
+        "grafana": {"dashboard": {"namespace": "monitoring", "annotations": {"grafana_folder": "vidsift"}}},
+        "ingest": {"enabled": True, "uriList": "s3://vidsift/lists/batch-001.txt", "job": "b1"},
+    },
+    "recipe-configmap": {
+        "customRecipe": {"existingConfigMap": "my-recipe", "key": "vidsift.yaml"},
+        "serviceAccount": {"create": False, "name": "vidsift-irsa"},
+        "grafana": {"dashboard": {"enabled": False}},
+        "recipeCheck": {"enabled": True},
+    },
 }
 
 
@@ -67,11 +88,11 @@ class Rendered:
         return found
 
     def workers(self) -> dict[str, dict]:
-        """Worker Deployments by stage (trial services, the queue exporter and vLLM are not workers)."""
+        """Worker Deployments by stage (trial services, the queue exporter, vLLM and Flower are not workers)."""
         out = {}
         for d in self.kind("Deployment"):
             component = d["metadata"]["labels"]["app.kubernetes.io/component"]
-            if component not in ("rabbitmq", "s3", "queue-exporter", "vllm"):
+            if component not in ("rabbitmq", "s3", "queue-exporter", "vllm", "flower"):
                 out[component] = d
         return out
 

@@ -39,6 +39,10 @@ def containers(r):
             yield owner, spec, c
 
 
+def custom_recipe(r) -> bool:
+    return bool(r.values["customRecipe"]["inline"] or r.values["customRecipe"]["existingConfigMap"])
+
+
 def stage_limits(worker: dict) -> tuple[int, int]:
     env = {e["name"]: e.get("value") for e in worker["spec"]["template"]["spec"]["containers"][0]["env"]}
     return int(env["VIDSIFT_TASK_SOFT_TIME_LIMIT"]), int(env["VIDSIFT_TASK_TIME_LIMIT"])
@@ -158,14 +162,15 @@ def test_pods_are_non_root_with_read_only_root_and_bounded_scratch(each):
             continue  # the trial broker's image writes its config at start
         assert sc["readOnlyRootFilesystem"] is True
         for v in spec.get("volumes", []):
-            if "persistentVolumeClaim" not in v:  # the model cache
+            if not {"persistentVolumeClaim", "configMap"} & set(v):  # the model cache, the recipe
                 assert v["emptyDir"]["sizeLimit"]
     cache = each.values["modelCache"]
     for stage, d in each.workers().items():
         spec = d["spec"]["template"]["spec"]
         mounts = {m["mountPath"] for m in spec["containers"][0]["volumeMounts"]}
         models = cache["enabled"] and stage in cache["stages"]
-        assert mounts == ({"/scratch", cache["mountPath"]} if models else {"/scratch"}), stage
+        recipe = {"/etc/vidsift/recipe"} if custom_recipe(each) else set()
+        assert mounts == ({"/scratch", cache["mountPath"]} if models else {"/scratch"}) | recipe, stage
         assert {"startupProbe", "livenessProbe", "readinessProbe"} <= set(spec["containers"][0])
 
 
@@ -396,7 +401,7 @@ def test_helm_test_hook_submits_a_sample_and_waits_for_its_manifest_line(each):
     assert parse_cli(["vidsift", "export", "j", "--out", "/scratch/manifest.jsonl"]).params["job"] == "j"
     env = {e["name"]: e.get("value") for e in c["env"]}
     assert env["SAMPLE_URI"].startswith(("https://", "s3://"))
-    assert env["RECIPE"] == "default"
+    assert env["RECIPE"] == ("/etc/vidsift/recipe/recipe.yaml" if custom_recipe(each) else "default")
     assert pod["spec"]["activeDeadlineSeconds"] > int(env["TIMEOUT"])
 
 

@@ -119,3 +119,50 @@ app.kubernetes.io/component: {{ .name }}
 {{- define "vidsift.vllmUrl" -}}
 {{- printf "http://%s-vllm:%v/v1" (include "vidsift.fullname" .) .Values.vllm.port -}}
 {{- end -}}
+
+{{/* The ServiceAccount of every pod (cloud workload identity: its annotations). */}}
+{{- define "vidsift.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- .Values.serviceAccount.name | default (include "vidsift.fullname" .) -}}
+{{- else -}}
+{{- .Values.serviceAccount.name | default "default" -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The recipe: a shipped profile (.Values.recipe), or a custom one (customRecipe) read from a
+     ConfigMap mounted at /etc/vidsift/recipe. "vidsift.recipe" is what the containers pass to
+     --recipe and VIDSIFT_SCORER_RECIPE. */}}
+{{- define "vidsift.customRecipe" -}}
+{{- $c := .Values.customRecipe -}}
+{{- if and $c.inline $c.existingConfigMap -}}
+{{- fail "customRecipe: set inline or existingConfigMap, not both" -}}
+{{- end -}}
+{{- if or $c.inline $c.existingConfigMap }}true{{ end -}}
+{{- end -}}
+
+{{- define "vidsift.recipe" -}}
+{{- if include "vidsift.customRecipe" . -}}
+/etc/vidsift/recipe/recipe.yaml
+{{- else -}}
+{{- .Values.recipe -}}
+{{- end -}}
+{{- end -}}
+
+{{- define "vidsift.recipeConfigMap" -}}
+{{- .Values.customRecipe.existingConfigMap | default (printf "%s-recipe" (include "vidsift.fullname" .)) -}}
+{{- end -}}
+
+{{- define "vidsift.recipeMount" -}}
+{{- if include "vidsift.customRecipe" . }}
+- {name: recipe, mountPath: /etc/vidsift/recipe, readOnly: true}
+{{- end }}
+{{- end -}}
+
+{{- define "vidsift.recipeVolume" -}}
+{{- if include "vidsift.customRecipe" . }}
+- name: recipe
+  configMap:
+    name: {{ include "vidsift.recipeConfigMap" . }}
+    items: [{key: {{ .Values.customRecipe.key | quote }}, path: recipe.yaml}]
+{{- end }}
+{{- end -}}
