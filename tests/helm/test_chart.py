@@ -121,6 +121,7 @@ def test_gpu_stages_batch_in_threads_and_the_scorer_checks_the_recipe_models(ren
             assert params["concurrency"] >= 8, stage
         env = {e["name"]: e.get("value") for e in c["env"]}
         assert env.get("VIDSIFT_SCORER_RECIPE") == ("default" if stage == "score" else None), stage
+        assert env.get("VIDSIFT_CAPTIONER_RECIPE") == ("default" if stage == "caption" else None), stage
 
 
 def test_gpu_requests_only_on_gpu_stages(rendered):

@@ -136,8 +136,9 @@ def test_an_inline_recipe_reaches_the_workers_ingest_and_helm_test(rendered):
                                        "items": [{"key": "recipe.yaml", "path": "recipe.yaml"}]}
         assert {"name": "recipe", "mountPath": "/etc/vidsift/recipe", "readOnly": True} in c["volumeMounts"]
         env = env_of(c)
-        if component == "score":
-            assert env["VIDSIFT_SCORER_RECIPE"]["value"] == RECIPE_PATH
+        preflight = {"score": "VIDSIFT_SCORER_RECIPE", "caption": "VIDSIFT_CAPTIONER_RECIPE"}.get(component)
+        if preflight:  # the stages that load a recipe's models at start
+            assert env[preflight]["value"] == RECIPE_PATH
         if component in ("ingest", "test"):
             assert env["RECIPE"]["value"] == RECIPE_PATH
     assert r.get("Job", f"{RELEASE}-vidsift-ingest-b1")  # was among the checked
