@@ -20,7 +20,7 @@ from vidsift.pipeline import QUEUES
 
 REPO = Path(__file__).resolve().parents[1]
 SERVICE = {"split": "splitter", "score": "scorer", "resize": "resizer", "caption": "captioner"}
-EXTRAS = {"split": {"splitter"}, "resize": {"resizer"}, "score": {"scorer", "hf"},
+EXTRAS = {"split": {"splitter", "flower"}, "resize": {"resizer"}, "score": {"scorer", "hf"},
           "caption": {"captioner", "hf", "vlm"}}
 GPU_STAGES = {"score", "caption"}
 

@@ -70,13 +70,14 @@ def test_a_source_larger_than_the_scratch_budget_still_splits_and_resizes(s3_ser
     t = threading.Thread(target=watch, daemon=True)
     t.start()
     try:
-        m = run_embedded(s3_server, [TESTDATA / v for v in VIDEOS], tmp_path,
+        # The 10 s source (index at the end): 6.7 times the budget, and few clips to resize.
+        m = run_embedded(s3_server, [TESTDATA / VIDEOS[1]], tmp_path,
                          VIDSIFT_SCRATCH_MAX_BYTES=str(budget), VIDSIFT_READ_BLOCK_BYTES="65536")
     finally:
         done.set()
         t.join()
-    assert m.source_bytes > 10 * budget
-    assert _clips(m.manifest) == _clips(local_run)
+    assert m.source_bytes > 6 * budget
+    assert m.clips and _clips(m.manifest) == _clips(l for l in local_run if l["clip"]["source"].endswith(VIDEOS[1]))
     assert 0 < peak[0] <= budget
     # vidsift's own account (the read events behind vidsift_read_bytes_total) agrees with the proxy's.
     moved = m.summary["data_movement"]
