@@ -2,24 +2,17 @@
 
 from __future__ import annotations
 
-import subprocess
+from functools import partial
 
 import pytest
 
-from tests.infra import env_with, free_port, vidsift_exe
+from tests.cli.helpers import error_line, vidsift
+from tests.infra import free_port
 from tests.recipes import CPU_SPLIT
 
 
-def _vidsift(*args, cwd=None, **env):
-    return subprocess.run([vidsift_exe(), *map(str, args)], capture_output=True, text=True, cwd=cwd,
-                          env=env_with(VIDSIFT_NO_PROGRESS="1", **env), timeout=120)
-
-
-def _one_error(proc) -> str:
-    assert "Traceback" not in proc.stderr, proc.stderr
-    errors = [l for l in proc.stderr.splitlines() if l.startswith("Error:")]
-    assert len(errors) == 1 and len(proc.stderr.splitlines()) <= 3, proc.stderr
-    return errors[0]
+_vidsift = partial(vidsift, timeout=120)
+_one_error = partial(error_line, max_lines=3)
 
 
 @pytest.fixture

@@ -3,24 +3,19 @@
 from __future__ import annotations
 
 import json
-import subprocess
+from functools import partial
 
 import pyarrow.parquet as pq
 import pytest
 
-from tests.infra import env_with, vidsift_exe
+from tests.cli.helpers import lines as _lines
+from tests.cli.helpers import vidsift
 from tests.recipes import CPU_SPLIT
 
 RECIPE = CPU_SPLIT
 
 
-def _vidsift(*args, check=True):
-    return subprocess.run([vidsift_exe(), *map(str, args)], capture_output=True, text=True, check=check,
-                          env=env_with(VIDSIFT_NO_PROGRESS="1"))
-
-
-def _lines(path):
-    return [json.loads(l) for l in path.read_text().splitlines()]
+_vidsift = partial(vidsift, check=True)
 
 
 @pytest.fixture(scope="module")

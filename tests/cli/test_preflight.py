@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
+from functools import partial
 import time
 
 import pytest
 
 from tests.captioner.openai_server import OpenAITestServer
-from tests.infra import env_with, free_port, vidsift_exe
+from tests.cli.helpers import error_line, vidsift
+from tests.infra import free_port
 
 SPLIT_ONLY = """
 - video_split_by_scene_mapper: {detector: ContentDetector, threshold: 27.0, min_scene_len: 10}
@@ -19,17 +20,8 @@ SPLIT_ONLY = """
 VIDEO = "datajuicer__video1.mp4"
 
 
-def _run(*args, **env):
-    return subprocess.run([vidsift_exe(), *map(str, args)], capture_output=True, text=True,
-                          env=env_with(VIDSIFT_NO_PROGRESS="1", **env), timeout=300)
-
-
-def _error(proc) -> str:
-    """The one error line; nothing like a traceback around it."""
-    assert "Traceback" not in proc.stderr, proc.stderr
-    errors = [l for l in proc.stderr.splitlines() if l.startswith("Error:")]
-    assert len(errors) == 1, proc.stderr
-    return errors[0]
+_run = partial(vidsift, timeout=300)
+_error = error_line
 
 
 @pytest.fixture
@@ -98,8 +90,7 @@ def test_output_that_cannot_be_written_is_refused(tmp_path, video, recipe, where
     blocker = tmp_path / "a-file"
     blocker.write_text("x")
     out = {"file": blocker, "under_file": blocker / "out", "s3": "s3://bucket/x"}[where]
-    proc = subprocess.run([vidsift_exe(), "run", str(video(VIDEO)), "--out", str(out), "--recipe", str(recipe)],
-                          capture_output=True, text=True, cwd=tmp_path, env=env_with(VIDSIFT_NO_PROGRESS="1"))
+    proc = vidsift("run", video(VIDEO), "--out", out, "--recipe", recipe, cwd=tmp_path)
     assert proc.returncode == 2
     line = _error(proc)
     assert str(out) in line and "directory" in line.lower()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
+from functools import partial
 import tarfile
 
 import pytest
 import webdataset as wds
 
-from tests.infra import env_with, vidsift_exe
+from tests.cli.helpers import lines as _lines
+from tests.cli.helpers import vidsift
 
 RECIPE = """
 - video_split_by_scene_mapper: {threshold: 27.0, min_scene_len: 10}
@@ -19,13 +20,7 @@ RECIPE = """
 """
 
 
-def _vidsift(*args, check=True):
-    return subprocess.run([vidsift_exe(), *map(str, args)], capture_output=True, text=True, check=check,
-                          env=env_with(VIDSIFT_NO_PROGRESS="1"))
-
-
-def _lines(path):
-    return [json.loads(l) for l in path.read_text().splitlines()]
+_vidsift = partial(vidsift, check=True)
 
 
 @pytest.fixture(scope="module")
