@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import click
@@ -83,8 +84,7 @@ def run(ctx, inputs, out, recipe, workers, resume, retry_failed, strict, no_prog
     code = exit_code(summary, strict)
     if code:
         failures = summary["failures"]
-        what = {**summary["failed_inputs"], **{k: v + summary["failed_inputs"].get(k, 0)
-                                               for k, v in summary["failed_clips"].items()}}
+        what = Counter(summary["failed_inputs"]) + Counter(summary["failed_clips"])
         click.echo(f"failed: {failures['system']} not the input's fault, {failures['input']} the input's "
                    f"({', '.join(f'{k} {v}' for k, v in sorted(what.items()))}); reasons in "
                    f"{Path(out) / 'rejected.jsonl'}; after fixing the cause: --resume --retry-failed", err=True)
