@@ -138,6 +138,23 @@ def vidsift_exe() -> str:
     return str(exe) if exe.exists() else "vidsift"
 
 
+def start_worker(stage: str, env: dict[str, str], log: Path) -> subprocess.Popen:
+    """``vidsift worker STAGE`` with one process, its output in ``log``."""
+    return subprocess.Popen([vidsift_exe(), "worker", stage, "-c", "1", "--loglevel", "WARNING"], env=env,
+                            stdout=open(log, "wb"), stderr=subprocess.STDOUT)
+
+
+def stop_all(procs: list[subprocess.Popen], timeout: float = 30) -> None:
+    """Ask every process to stop, then kill whichever has not within ``timeout``."""
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def env_with(**extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.update(extra)

@@ -161,7 +161,7 @@ def run_distributed(s3, rabbitmq_url: str, sources: list[Path], workdir: Path, t
     through their own counting proxy and scratch directory (no shared cache)."""
     import uuid
 
-    from tests.infra import env_with, vidsift_exe
+    from tests.infra import env_with, start_worker, stop_all, vidsift_exe
 
     run = uuid.uuid4().hex[:8]
     inputs = f"inputs-{run}"
@@ -180,9 +180,7 @@ def run_distributed(s3, rabbitmq_url: str, sources: list[Path], workdir: Path, t
             env = dict(base, VIDSIFT_SCRATCH_DIR=str(scratch))
             if stage in proxies:
                 env["VIDSIFT_S3_ENDPOINT_URL"] = proxies[stage].endpoint
-            log = open(workdir / f"worker-{stage}.log", "wb")
-            procs.append(subprocess.Popen([vidsift_exe(), "worker", stage, "-c", "1", "--loglevel", "WARNING"],
-                                          env=env, stdout=log, stderr=subprocess.STDOUT))
+            procs.append(start_worker(stage, env, workdir / f"worker-{stage}.log"))
         job = f"dm-{run}"
         subprocess.run([vidsift_exe(), "submit", *uris, "--job", job, "--recipe", str(recipe)], env=base, check=True,
                        capture_output=True)
@@ -192,13 +190,7 @@ def run_distributed(s3, rabbitmq_url: str, sources: list[Path], workdir: Path, t
         out = workdir / "manifest.jsonl"
         subprocess.run([vidsift_exe(), "export", job, "--out", str(out)], env=base, check=True, capture_output=True)
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        stop_all(procs)
         for p in proxies.values():
             p.stop()
     manifest = [json.loads(l) for l in out.read_text().splitlines() if l.strip()]

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from tests.infra import env_with, vidsift_exe
+from tests.infra import env_with, start_worker, stop_all, vidsift_exe
 
 pytestmark = pytest.mark.integration
 
@@ -41,19 +41,10 @@ def workers(request, rabbitmq_url, s3_server, tmp_path):
     prefix = f"s3://{s3_server.bucket}/run-{uuid.uuid4().hex[:8]}"
     env = env_with(VIDSIFT_BROKER_URL=rabbitmq_url, VIDSIFT_STORAGE_URL=prefix, VIDSIFT_SCRATCH_DIR=str(tmp_path),
                    **s3_server.env(), **SPLIT_MODES[request.param])
-    procs = []
-    for stage in ("split", "score", "resize", "caption"):
-        log = open(tmp_path / f"worker-{stage}.log", "wb")
-        procs.append(subprocess.Popen([vidsift_exe(), "worker", stage, "-c", "1", "--loglevel", "WARNING"],
-                                      env=env, stdout=log, stderr=subprocess.STDOUT))
+    procs = [start_worker(stage, env, tmp_path / f"worker-{stage}.log")
+             for stage in ("split", "score", "resize", "caption")]
     yield env
-    for p in procs:
-        p.terminate()
-    for p in procs:
-        try:
-            p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
+    stop_all(procs)
 
 
 def job_store(env, job):

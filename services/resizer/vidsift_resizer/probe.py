@@ -62,10 +62,20 @@ def probe_source(path: str, index: dict | None = None) -> SourceProbe:
     rotation = next((int(d["rotation"]) for d in video.get("side_data_list", []) if "rotation" in d), 0)
     geom = Geometry.from_stream(int(video["width"]), int(video["height"]), _sar(video.get("sample_aspect_ratio")),
                                 rotation)
-    times, keys, complete = [], [], True
     if index is not None:
         times, keys = index["frame_times"], index["keyframes"]
-    for line in [] if index is not None else _ffprobe(["-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
+    else:
+        times, keys = _packet_times(path)
+    return SourceProbe(geometry=geom, start_time=_float(video.get("start_time")) or 0.0,
+                       has_audio=any(s.get("codec_type") == "audio" for s in streams),
+                       frame_times=None if times is None else tuple(sorted(times)), keyframes=tuple(sorted(keys)))
+
+
+def _packet_times(path: str) -> tuple[list[float] | None, list[float]]:
+    """(every decoded frame's time, or None when a packet has none; key frames' times), from a demux
+    of the whole source."""
+    times, keys, complete = [], [], True
+    for line in _ffprobe(["-select_streams", "v:0", "-show_entries", "packet=pts_time,flags",
                           "-of", "csv=p=0", path]).splitlines():
         pts, flags = (line.split(",") + ["", ""])[:2]
         if "D" in flags:  # discarded by the demuxer (outside an edit list): never decoded into a frame
@@ -77,9 +87,7 @@ def probe_source(path: str, index: dict | None = None) -> SourceProbe:
         times.append(t)
         if "K" in flags:
             keys.append(t)
-    return SourceProbe(geometry=geom, start_time=_float(video.get("start_time")) or 0.0,
-                       has_audio=any(s.get("codec_type") == "audio" for s in streams),
-                       frame_times=tuple(sorted(times)) if complete else None, keyframes=tuple(sorted(keys)))
+    return (times if complete else None), keys
 
 
 _CACHE: OrderedDict[tuple, SourceProbe] = OrderedDict()

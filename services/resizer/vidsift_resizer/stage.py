@@ -14,8 +14,8 @@ import tempfile
 import time
 
 from vidsift.pipeline import StageContext
-from vidsift.refs import ClipRef, SourceInfo
-from vidsift.storage import InputRefused, LocalInput, NotFound, ObjectStat, SourceChanged
+from vidsift.refs import ClipRef
+from vidsift.storage import UNUSABLE_INPUT, LocalInput, NotFound, ObjectStat, check_unchanged, unusable_input_type
 
 from .command import OutputSpec
 from .encode import render_checked
@@ -43,33 +43,16 @@ def plan_outputs(ops, geom: Geometry) -> list[OutputSpec]:
     return list(specs.values())
 
 
-def source_change(recorded: SourceInfo, now: ObjectStat) -> str | None:
-    """Why the source is no longer the one that was split, or None."""
-    if now.size != recorded.size:
-        return f"source changed since it was split: size {recorded.size} -> {now.size} bytes"
-    if recorded.etag and now.etag and now.etag != recorded.etag:
-        return f"source changed since it was split: etag {recorded.etag} -> {now.etag}"
-    return None
-
-
 def resize_clip(clip: ClipRef, ctx: StageContext) -> list[ClipRef]:
     ops = ctx.ops(STAGE)
     op_name = ops[0].name if ops else None
     try:
         with ctx.open_input(clip.source.uri, STAGE) as src:
-            reason = source_change(clip.source, src.stat)
-            if reason:
-                ctx.jobs.reject_clip(clip, STAGE, op_name, reason, error_type="source_changed")
-                return []
+            check_unchanged(clip.source.uri, ObjectStat(clip.source.size, clip.source.etag), src.stat, "it was split")
             resized = _materialise(clip, ctx, ops, src)
-    except NotFound as exc:
-        ctx.jobs.reject_clip(clip, STAGE, op_name, f"source gone since it was split: {exc}", error_type="not_found")
-        return []
-    except InputRefused as exc:
-        ctx.jobs.reject_clip(clip, STAGE, op_name, str(exc), error_type="input_refused")
-        return []
-    except SourceChanged as exc:
-        ctx.jobs.reject_clip(clip, STAGE, op_name, str(exc), error_type="source_changed")
+    except tuple(UNUSABLE_INPUT) as exc:
+        reason = f"source gone since it was split: {exc}" if isinstance(exc, NotFound) else str(exc)
+        ctx.jobs.reject_clip(clip, STAGE, op_name, reason, error_type=unusable_input_type(exc))
         return []
     return [clip.with_updates(resized=resized)]
 

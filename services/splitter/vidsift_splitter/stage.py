@@ -11,7 +11,7 @@ from vidsift.ops.base import Decision, Filter
 from vidsift.ops.registry import op_class
 from vidsift.pipeline import StageContext
 from vidsift.refs import ClipRef, FrameRef, SourceInfo, SourceRef
-from vidsift.storage import InputRefused, NotFound, SourceChanged, fingerprint
+from vidsift.storage import UNUSABLE_INPUT, ObjectStat, check_unchanged, fingerprint, unusable_input_type
 
 from .clip_builder import ClosedClip
 from .errors import InputError
@@ -85,12 +85,8 @@ def split_source(ref: SourceRef, ctx: StageContext) -> list[ClipRef | SourceRef]
             return out
     except InputError as exc:
         ctx.jobs.reject_input(ref.uri, STAGE, validity_op, exc.message, exc.error_type)
-    except NotFound as exc:
-        ctx.jobs.reject_input(ref.uri, STAGE, None, str(exc), "not_found")
-    except InputRefused as exc:
-        ctx.jobs.reject_input(ref.uri, STAGE, None, str(exc), "input_refused")
-    except SourceChanged as exc:
-        ctx.jobs.reject_input(ref.uri, STAGE, None, str(exc), "source_changed")
+    except tuple(UNUSABLE_INPUT) as exc:
+        ctx.jobs.reject_input(ref.uri, STAGE, None, str(exc), unusable_input_type(exc))
     return []
 
 
@@ -184,9 +180,8 @@ def _split_range(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) ->
     if doc is None or [ref.range_start, ref.range_end] not in doc["ranges"]:
         raise ValueError(f"{ref.uri}: range [{ref.range_start}, {ref.range_end}) is not in a stored plan "
                          f"of source {source_id} (the source changed, or the message was not the splitter's)")
-    if "size" in doc and (src.stat.size, src.stat.etag) != (doc["size"], doc["etag"]):
-        raise SourceChanged(f"{ref.uri}: source changed since it was planned: {doc['size']} bytes, etag "
-                            f"{doc['etag']} -> {src.stat.size} bytes, etag {src.stat.etag}")
+    if "size" in doc:
+        check_unchanged(ref.uri, ObjectStat(doc["size"], doc["etag"]), src.stat, "it was planned")
     t0 = time.monotonic()
     # The plan's probe: the range task reads only its own bytes (and the warm-up's), not the source.
     meta, source_stats, cfg = _prepare(src, ctx, ops, source_id, Probe.from_doc(doc["probe"]) if "probe" in doc else None)

@@ -9,8 +9,15 @@ from .base import NotFound, ObjectStat, Storage, StorageError
 from .blockcache import ScratchFull
 from .file import FileStorage
 from .http import InputRefused
-from .ranged import SourceChanged
+from .ranged import SourceChanged, check_unchanged
 from .inputs import LocalInput, canonical_uri, check_allowed, fingerprint, open_input, stat_input
+
+# The input itself cannot be used: the stage records a rejection with this error type (never retried).
+UNUSABLE_INPUT = {NotFound: "not_found", InputRefused: "input_refused", SourceChanged: "source_changed"}
+
+
+def unusable_input_type(exc: BaseException) -> str:
+    return next(t for cls, t in UNUSABLE_INPUT.items() if isinstance(exc, cls))
 
 
 def open_storage(url: str, settings: Settings | None = None) -> Storage:
@@ -27,6 +34,6 @@ def open_storage(url: str, settings: Settings | None = None) -> Storage:
 
 __all__ = [
     "FileStorage", "InputRefused", "LocalInput", "NotFound", "ObjectStat", "Storage",
-    "ScratchFull", "SourceChanged", "StorageError", "canonical_uri", "check_allowed", "fingerprint", "open_input", "open_storage",
-    "stat_input",
+    "ScratchFull", "SourceChanged", "StorageError", "UNUSABLE_INPUT", "canonical_uri", "check_allowed",
+    "check_unchanged", "fingerprint", "open_input", "open_storage", "stat_input", "unusable_input_type",
 ]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import ipaddress
+import os
 import socket
+import threading
 import time
 from urllib.parse import unquote, urljoin, urlparse, urlunparse
 
@@ -78,15 +80,7 @@ def request(method: str, url: str, timeout: float, allow_private: bool, headers:
         raise InputRefused(f"{redact(url)!r}: only http and https are fetched")
     ip = resolve(url, allow_private)
     port = p.port or (443 if p.scheme == "https" else 80)
-    t = urllib3.Timeout(connect=timeout, read=timeout)
-    if p.scheme == "https":
-        import certifi
-
-        pool = urllib3.HTTPSConnectionPool(ip, port, timeout=t, retries=False, server_hostname=p.hostname,
-                                           assert_hostname=p.hostname, cert_reqs="CERT_REQUIRED",
-                                           ca_certs=certifi.where())
-    else:
-        pool = urllib3.HTTPConnectionPool(ip, port, timeout=t, retries=False)
+    pool = _pool(p.scheme, ip, port, p.hostname)
     hdrs = {"Host": p.hostname if not p.port else f"{p.hostname}:{p.port}", **(headers or {})}
     if p.username:
         token = f"{unquote(p.username)}:{unquote(p.password or '')}".encode()
@@ -94,13 +88,38 @@ def request(method: str, url: str, timeout: float, allow_private: bool, headers:
     path = (p.path or "/") + (f"?{p.query}" if p.query else "")
     try:
         return pool.urlopen(method, path, headers=hdrs, redirect=False, retries=False, preload_content=not stream,
-                            decode_content=False)
+                            decode_content=False, timeout=urllib3.Timeout(connect=timeout, read=timeout))
     except urllib3.exceptions.TimeoutError as exc:
         raise InputTimeout(f"{method} {redact(url)}: no answer within {timeout}s (VIDSIFT_HTTP_TIMEOUT_S)") from exc
     except urllib3.exceptions.HTTPError as exc:
         if "timed out" in str(exc):
             raise InputTimeout(f"{method} {redact(url)}: no answer within {timeout}s (VIDSIFT_HTTP_TIMEOUT_S)") from exc
         raise StorageError(f"{method} {redact(url)} failed: {type(exc).__name__}") from exc
+
+
+_pools: dict[tuple, object] = {}
+_pools_lock = threading.Lock()
+
+
+def _pool(scheme: str, ip: str, port: int, host: str):
+    """A connection pool to one checked address (TLS verified for ``host``), kept for the process: a
+    source's ranged reads reuse its connections instead of a TCP and TLS handshake per block."""
+    import urllib3
+
+    key = (scheme, ip, port, host, os.getpid())  # a forked worker child opens its own connections
+    with _pools_lock:
+        if key not in _pools:
+            if scheme == "https":
+                import certifi
+
+                _pools[key] = urllib3.HTTPSConnectionPool(ip, port, retries=False, maxsize=4, server_hostname=host,
+                                                          assert_hostname=host, cert_reqs="CERT_REQUIRED",
+                                                          ca_certs=certifi.where())
+            else:
+                _pools[key] = urllib3.HTTPConnectionPool(ip, port, retries=False, maxsize=4)
+            while len(_pools) > 64:  # a crawl touches many hosts: drop the oldest
+                _pools.pop(next(iter(_pools))).close()
+        return _pools[key]
 
 
 def follow(method: str, url: str, timeout: float, allow_private: bool, headers: dict | None = None,
@@ -111,7 +130,7 @@ def follow(method: str, url: str, timeout: float, allow_private: bool, headers: 
         if r.status not in REDIRECTS:
             return url, r
         location = r.headers.get("Location", "")
-        r.release_conn()
+        r.close()  # never hand back a connection with an unread body
         if not location:
             raise InputRefused(f"{redact(url)}: HTTP {r.status} without a Location")
         url = urljoin(url, location)
@@ -167,7 +186,7 @@ def http_download(url: str, dest: str, timeout: float, max_bytes: int, allow_pri
                     raise InputTimeout(f"{redact(url)}: download took over {10 * timeout:g}s")
                 fh.write(chunk)
     finally:
-        r.release_conn()
+        r.close()
 
 
 def _chunks(r, url: str, timeout: float):

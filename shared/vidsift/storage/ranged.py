@@ -20,6 +20,14 @@ class SourceChanged(ValueError):
     """The input's bytes are no longer the ones recorded (size or ETag differ): a rejection, not retried."""
 
 
+def check_unchanged(uri: str, recorded: ObjectStat, now: ObjectStat, since: str) -> None:
+    """Raise ``SourceChanged`` when ``now`` is not the object ``recorded`` (``since``: when it was recorded)."""
+    if now.size != recorded.size:
+        raise SourceChanged(f"{uri}: source changed since {since}: size {recorded.size} -> {now.size} bytes")
+    if recorded.etag and now.etag and now.etag != recorded.etag:
+        raise SourceChanged(f"{uri}: source changed since {since}: etag {recorded.etag} -> {now.etag}")
+
+
 class NoRangeSupport(RuntimeError):
     """The server ignores ``Range``: the caller falls back to one whole download per task."""
 
