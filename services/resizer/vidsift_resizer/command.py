@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from vidsift.storage.mediaserver import RECV_BUFFER
+
 AUDIO_CODEC = ("-c:a", "aac", "-b:a", "128k")
-RECV_BUFFER = 64 << 10
 
 
 @dataclass(frozen=True)

@@ -36,11 +36,7 @@ class BlockCache:
         self.root, self.max_bytes, self.block_size = Path(root), max_bytes, block_size
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
-        self._used = self._scan_size()
-        self.hits = self.misses = 0
-
-    def _scan_size(self) -> int:
-        return sum(f.stat().st_size for f in self._files())
+        self._used = sum(f.stat().st_size for f in self._files())
 
     def _files(self):
         """Every file, blocks being written (``.tmp-``) included: they take disk space too."""
@@ -53,8 +49,6 @@ class BlockCache:
         try:
             data = path.read_bytes()
             os.utime(path)  # recency for LRU eviction (any process)
-            with self._lock:
-                self.hits += 1
             return data
         except FileNotFoundError:
             pass
@@ -62,7 +56,6 @@ class BlockCache:
         # Room is made and the block written under one lock: a rescan in _make_room must see every
         # block this process has counted (a local write of at most a few MiB).
         with self._lock:
-            self.misses += 1
             self._make_room(len(data))
             self._used += len(data)
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -93,7 +93,6 @@ class _Handler(BaseHTTPRequestHandler):
             pass  # the tool has what it wanted and closed the connection
         except Exception:  # noqa: BLE001 - kept on the source; the tool sees a short read
             log.debug("serving %s failed at byte %d", src.name, pos, exc_info=True)
-            self.close_connection = True
 
 
 class _Server(ThreadingHTTPServer):
@@ -108,8 +107,7 @@ class _Server(ThreadingHTTPServer):
 _server: _Server | None = None
 _server_pid = 0
 _lock = threading.Lock()
-
-
+# The receive buffer readers of the server should ask for (ffmpeg's recv_buffer_size), for the same reason.
 RECV_BUFFER = 64 << 10
 
 
