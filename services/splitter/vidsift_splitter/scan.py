@@ -136,7 +136,7 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
     keys = deque(sorted(keyframe_times))
     state = Pieces(cfg, fps, on_clip, window)
     times = Timeline()
-    pending: deque = deque()  # (index, t, frame, is_key) awaiting a final scene membership
+    pending: deque = deque()  # (index, frame) awaiting a final scene membership and display time
     recent: deque = deque(maxlen=lag + READ_AHEAD + 8)  # (position, index) to map cut timecodes
     cuts: set[int] = set()
     raw_cuts: list = []
@@ -164,10 +164,6 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
                     raise SeekMismatch(f"frame {index} decoded at position {position.frame_num} "
                                        f"({position.seconds:.3f} s) after a seek to {first}")
                 t = position.seconds
-                is_key = False
-                while keys and keys[0] <= t + 0.5 / fps:
-                    is_key = is_key or abs(keys[0] - t) <= 0.5 / fps
-                    keys.popleft()
                 if start_pos is None:
                     start_pos = position
                 last_pos = position
@@ -187,10 +183,10 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
                             cuts.add(_index_of(cut, recent, state.committed))
                         if shadow is not None and index > first:
                             shadow.feed(index, above_threshold(detector))
-                pending.append((index, frame, is_key))
+                pending.append((index, frame))
                 times.push(t)
                 while len(pending) > max(lag, REORDER) and not state.stopped:
-                    _commit(state, pending, times, cuts, None)
+                    _commit(state, pending, times, keys, fps, cuts, None)
                 if state.stopped:
                     break
                 if progress and index % 25 == 0:
@@ -214,7 +210,7 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
         while pending and not state.stopped:
             if last is None and len(pending) == 1:  # the last frame: its duration from the container
                 last = last_frame_duration(path) or 1.0 / fps
-            _commit(state, pending, times, cuts, last)
+            _commit(state, pending, times, keys, fps, cuts, last)
         end_index = state.committed + 1
         if not state.stopped:
             state.finish(end_index)
@@ -237,10 +233,18 @@ def _index_of(cut, recent: deque, committed: int) -> int:
     return -1
 
 
-def _commit(state: Pieces, pending: deque, times: Timeline, cuts: set[int], last: float | None) -> None:
-    """Place the oldest pending frame: it presents from the earliest time not yet taken to the next."""
-    index, frame, is_key = pending.popleft()
+def _commit(state: Pieces, pending: deque, times: Timeline, keys: deque, fps: float, cuts: set[int],
+            last: float | None) -> None:
+    """Place the oldest pending frame: it presents from the earliest time not yet taken to the next.
+
+    Key frames are matched on that display time, which only grows: on raw reported times, which can
+    jump ahead (pieces.Timeline), a key would be passed over before the frame that carries it came."""
+    index, frame = pending.popleft()
     t = times.pop()
+    is_key = False
+    while keys and keys[0] <= t + 0.5 / fps:
+        is_key = is_key or abs(keys[0] - t) <= 0.5 / fps
+        keys.popleft()
     nxt = times.peek()
     state.commit(index, t, nxt if nxt is not None else t + last, frame, is_key, cuts)
 

@@ -213,13 +213,9 @@ class OpenAIBackend:
             try:
                 with self._slots:
                     resp = self._session().post(self.url, json=body, headers=headers, timeout=self.params.timeout_s)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                self.breaker.failed()
-                error = f"{type(exc).__name__}: {self._scrub(str(exc))}"
-                if last:
-                    raise CaptionBackendError(f"POST {self.url} failed after {attempt + 1} tries: {error}") from None
-                delay = retry_delay(attempt, None)
             except requests.RequestException as exc:
+                if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
+                    self.breaker.failed()  # the server is not there; other request errors say nothing of it
                 error = f"{type(exc).__name__}: {self._scrub(str(exc))}"
                 if last:
                     raise CaptionBackendError(f"POST {self.url} failed after {attempt + 1} tries: {error}") from None

@@ -71,6 +71,7 @@ class ThresholdParams(FrameScoreParams):
     def dj_default(cls) -> str:
         return ", ".join(f"{k} {v:g}" for k, v in cls.DEFAULTS.items())
 
+
 def reduce(scores: np.ndarray, mode: str) -> float:
     if len(scores) == 0:
         raise ValueError("no frame scores to reduce")
