@@ -47,6 +47,13 @@ class Settings:
 
     ENV_PREFIX = "VIDSIFT_"
 
+    def __post_init__(self) -> None:
+        # Checked here, when the worker or run starts, not at its first remote input.
+        if self.scratch_max_bytes < 2 * self.read_block_bytes:
+            raise SettingsError(f"VIDSIFT_SCRATCH_MAX_BYTES={self.scratch_max_bytes} holds fewer than two "
+                                f"VIDSIFT_READ_BLOCK_BYTES={self.read_block_bytes} blocks: raise the first or "
+                                "lower the second")
+
 
 _TUPLES = {"allowed_schemes", "file_roots"}
 

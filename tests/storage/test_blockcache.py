@@ -92,3 +92,13 @@ def test_a_changed_source_never_reads_the_old_versions_blocks(tmp_path):
 def test_a_budget_smaller_than_two_blocks_is_a_clear_error(tmp_path):
     with pytest.raises(ScratchFull, match="VIDSIFT_SCRATCH_MAX_BYTES"):
         BlockCache(str(tmp_path), MIN_BLOCK, MIN_BLOCK)
+
+
+def test_a_scratch_budget_below_two_blocks_is_refused_when_settings_load(monkeypatch):
+    from vidsift.config import SettingsError, load_settings
+
+    monkeypatch.setenv("VIDSIFT_SCRATCH_MAX_BYTES", str(1 << 20))
+    with pytest.raises(SettingsError, match="VIDSIFT_SCRATCH_MAX_BYTES=1048576 .*VIDSIFT_READ_BLOCK_BYTES"):
+        load_settings()
+    monkeypatch.setenv("VIDSIFT_READ_BLOCK_BYTES", str(256 << 10))
+    assert load_settings().scratch_max_bytes == 1 << 20
