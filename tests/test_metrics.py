@@ -15,6 +15,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tests.infra import free_port, wait_for
 from vidsift import metrics
 from vidsift.ops.base import STAGES
+from vidsift.outcomes import reason_label
 
 CLIP_ID = "3f2a9c0d1e5b7a8c9d0e1f2a"
 SOURCE = "s3://bucket/private/path/video.mp4"
@@ -42,7 +43,7 @@ def rejected(op="video_aesthetics_filter", reason="aesthetics_score 0.31 < min 0
 def test_outcome_and_bounded_reason_class(status, line, outcome, reason):
     assert metrics.outcome_of(status, line) == outcome
     if outcome != "accepted":
-        assert metrics.reason_class(line) == reason
+        assert reason_label(line) == reason
         assert len(reason) <= 48 and CLIP_ID not in reason
 
 

@@ -9,6 +9,8 @@ Layout under the job root (``{VIDSIFT_STORAGE_URL}/jobs/{job}`` or ``vidsift run
     ranges/{source_id}/{start}.json  one range task's outcome: its clip references
     records/{record_id}.json     one final record per clip (accepted or rejected) or failed input
     frames/{source_id}/{i}.jpg   sample frames (frame index i of the source)
+    thumbs/{source_id}/{clip_id}.jpg  small frames of a bounded sample of clips rejected in the split
+                                 stage (vidsift_splitter/thumbnails.py), for the report
     clips/{clip_id}/{WxH}.mp4    materialised clips (resizer)
 
 Every key is derived by vidsift from ids, never from user path components. Writes are idempotent:
@@ -22,6 +24,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+from .outcomes import is_failure
 from .recipe import Recipe, recipe_from_json
 from .refs import ClipRef, SourceInfo, SourceRef
 from .storage import Storage
@@ -30,33 +33,6 @@ from .storage import Storage
 def clip_id(source_id: str, start_frame: int, end_frame: int, recipe_id: str) -> str:
     key = f"{source_id}:{start_frame}:{end_frame}:{recipe_id}"
     return hashlib.sha256(key.encode()).hexdigest()[:24]
-
-
-# Input-level records that are decisions about the input, not failures to process it: counted as
-# rejected (not failed) in summaries and metrics.
-INPUT_DECISIONS = frozenset({"no_clips", "duplicate_source"})
-# Failures that are the input's own: it could not be fetched or read, was refused, changed under us,
-# or would not decode in time. A batch with a few of these still succeeds (``vidsift run`` exits 0).
-# Every other error type (internal_error, storage_error, model_error, out_of_memory, worker_lost, ...)
-# is ours to fix, and fails the run.
-INPUT_FAULTS = frozenset({
-    "not_found", "input_refused", "source_changed", "corrupt_video", "unreadable", "no_video_stream",
-    "unsupported_codec", "no_decodable_frames", "bad_frame", "decode_timeout", "input_timeout",
-})
-
-
-def is_failure(line: dict) -> bool:
-    """A record line that says the input or clip could not be processed (not a decision about the data):
-    a filter's rejection has no error_type; no_clips and duplicate_source are decisions too."""
-    etype = line.get("error_type")
-    return bool(etype) and etype not in INPUT_DECISIONS
-
-
-def failure_kind(line: dict) -> str | None:
-    """None (not a failure), 'input' (the input's own fault) or 'system' (ours: model, API, storage, bug)."""
-    if not is_failure(line):
-        return None
-    return "input" if line["error_type"] in INPUT_FAULTS else "system"
 
 
 def input_record_id(uri: str) -> str:
@@ -175,6 +151,14 @@ class JobStore:
         done = {k.rsplit("/", 1)[-1][:-5] for k in self.store.list("records/")}
         return [u for u in uris
                 if input_record_id(u) not in done and (u not in split or not set(split[u]) <= done)]
+
+    # thumbnails of rejected clips (the report's contact sheets) -----------------------------
+    def save_thumbnail(self, source_id: str, clip_id: str, jpeg: bytes) -> str:
+        return self.store.put_bytes_once(f"thumbs/{source_id}/{clip_id}.jpg", jpeg, "image/jpeg")
+
+    def thumbnails(self) -> dict[str, str]:
+        """{clip id: storage key} of every stored thumbnail."""
+        return {k.rsplit("/", 1)[-1][:-4]: k for k in self.store.list("thumbs/") if k.endswith(".jpg")}
 
     # records ----------------------------------------------------------------------------
     def has_record(self, record_id: str) -> bool:

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import tempfile
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterable
 
-from .jobs import JobStore, failure_kind, sort_key
+from .jobs import JobStore, sort_key
+from .outcomes import failure_kind, reason_class
 from .storage.file import UMASK
 
 
@@ -31,13 +31,6 @@ def collect(jobs: JobStore) -> tuple[list[dict], list[dict]]:
         seen.add(key)
         (accepted if doc["status"] == "accepted" else rejected).append(line)
     return sorted(accepted, key=sort_key), sorted(rejected, key=sort_key)
-
-
-def reason_class(reason: str | None) -> str:
-    """A reason without its numbers ('video_duration 0.5 < min 1' -> 'video_duration < min')."""
-    if not reason:
-        return ""
-    return re.sub(r"\s+", " ", re.sub(r"-?\d+(\.\d+)?(e-?\d+)?", "", reason)).strip()
 
 
 # The summary keys the CLI prints when a run or an export ends.
@@ -69,7 +62,7 @@ def summarize(accepted: list[dict], rejected: list[dict], extra: dict[str, Any] 
         "failed_clips": dict(failed_clips),  # by error type
         "failed_inputs": dict(failed),
         # failures that are the input's own (unreadable, missing, refused) vs ours (model, API, storage,
-        # internal): `vidsift run` exits 1 on the latter (jobs.INPUT_FAULTS)
+        # internal): `vidsift run` exits 1 on the latter (outcomes.INPUT_FAULTS)
         "failures": {"input": kinds["input"], "system": kinds["system"]},
         "rejected_inputs": dict(dropped),  # no clip at all, or the same bytes as another input
         "sources_with_clips": len(sources),

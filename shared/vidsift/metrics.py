@@ -17,13 +17,12 @@ multiprocess files: the directory is chosen and emptied *before* any metric exis
 from the parent that serves ``/metrics`` and write their own files.
 
 Labels stay bounded: stage, outcome, op and model names come from code and recipes; a rejection's
-free-text reason becomes a class (``reason_class``); clip ids and URIs never become labels.
+free-text reason becomes a class (``outcomes.reason_label``); clip ids and URIs never become labels.
 """
 
 from __future__ import annotations
 
 import os
-import re
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -33,8 +32,9 @@ from typing import Any, Iterator
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server, values
 
 from . import __version__
-from .jobs import is_failure
 from .ops.base import STAGES
+from .outcomes import is_failure, reason_label
+from .outcomes import label as _label
 
 # The observer events stage code may emit, and the data each carries (others are ignored).
 EVENTS = {
@@ -51,35 +51,11 @@ STAGE_BUCKETS = (0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1200, 180
 OP_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300)
 MODEL_LOAD_BUCKETS = (0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
-_LABEL = re.compile(r"[^a-z0-9_]+")
-# Filters word their reasons "<stat> <value> <comparison> <bound>" (range_reason() in ops/base.py:
-# "video_width 1920 > max 1800"; the scorer: "video_watermark_prob 0.9 >= prob_threshold 0.6") or
-# "<stat> could not be computed". The class keeps the stat and the direction, drops the numbers.
-_RANGE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*) (?:\S+ ([<>])=? |could not be computed)")
-_MAX_LABEL = 48
-
-
-def _label(value: Any, default: str = "none") -> str:
-    text = _LABEL.sub("_", str(value or "").lower()).strip("_")[:_MAX_LABEL]
-    return text or default
-
-
 def outcome_of(status: str, line: dict) -> str:
     """accepted / rejected (a filter's decision) / failed (the input or clip could not be processed)."""
     if status == "accepted":
         return "accepted"
     return "failed" if is_failure(line) else "rejected"
-
-
-def reason_class(line: dict) -> str:
-    """A bounded name for why a record was rejected: its error type, or which stat left its range."""
-    if line.get("error_type"):
-        return _label(line["error_type"])
-    m = _RANGE.match(line.get("reason") or "")
-    if not m:
-        return "other" if line.get("reason") else "none"
-    direction = {"<": "too_low", ">": "too_high", None: "missing"}[m.group(2)]
-    return _label(f"{m.group(1)}_{direction}")
 
 
 def record_stage(line: dict) -> str:
@@ -239,7 +215,7 @@ def record_listener(status: str, line: dict) -> None:
         return
     outcome = outcome_of(status, line)
     op = _label(line.get("op")) if outcome != "accepted" else "none"
-    reason = reason_class(line) if outcome != "accepted" else "none"
+    reason = reason_label(line) if outcome != "accepted" else "none"
     _active.clips.labels(record_stage(line), outcome, op, reason).inc()
 
 

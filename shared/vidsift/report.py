@@ -11,7 +11,6 @@ from __future__ import annotations
 import html
 import json
 import math
-import re
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any, Iterable
@@ -19,14 +18,13 @@ from urllib.parse import urlparse
 
 from .jobs import is_failure
 from .ops.base import STAGES
+from .outcomes import reason_class
 from .storage.file import file_url_to_path
 
 HIST_BINS = 20
 CONTACT_CLIPS = 200  # clips on the contact sheet; the rest are counted, so the page stays light
 CONTACT_FRAMES = 4  # frames per clip row
 FAILED_ROWS = 200  # failed inputs listed; the rejections table counts them all
-# The measured value in a reason ("aesthetics_score 0.3123 < min 0.4"), so equal reasons group.
-_VALUE = re.compile(r"[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?(?=\s*[<>])")
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -36,7 +34,7 @@ def read_jsonl(path: Path) -> list[dict]:
 
 
 def reason_group(reason: str | None) -> str:
-    return _VALUE.sub("x", reason or "(no reason)")
+    return reason_class(reason) or "(no reason)"  # the summary's grouping (vidsift.outcomes)
 
 
 def stage_counts(accepted: list[dict], rejected: list[dict]) -> list[dict[str, Any]]:

@@ -56,9 +56,8 @@ class JobStatus:
 
 def job_status(job: str, source_docs: list[dict], records: list[dict], depths: dict | None) -> JobStatus:
     """Combine a job's source documents and records with queue depths (``QueueReader.depths``)."""
-    from ..jobs import is_failure
-    from ..metrics import reason_class
     from ..ops.base import STAGES
+    from ..outcomes import is_failure, reason_label
     from ..pipeline import QUEUES
     from ..queue_exporter import dead_letter_queue
 
@@ -81,7 +80,7 @@ def job_status(job: str, source_docs: list[dict], records: list[dict], depths: d
         if is_failure(line):
             st.failed[line["error_type"]] += 1
         else:
-            st.rejected[reason_class(line)] += 1
+            st.rejected[reason_label(line)] += 1
     for stage, st in stages.items():
         if order[stage] == 0:
             st.done = status.sources + failed_inputs
