@@ -1,7 +1,8 @@
 """vidsift: turn raw web video into a text-to-video training set.
 
 The library every service imports: references (messages), recipe, storage, transport, CLI and the
-embedded runner. Stage logic lives in ``services/<stage>`` packages and is plain functions.
+embedded runner. Stage logic lives in service packages (entry points ``vidsift.stages``, ``vidsift.ops``)
+and is plain functions.
 
 The Python API is the commands, callable: ``vidsift.run``, ``vidsift.submit``, ``vidsift.export``
 (``vidsift.api``; docs/python-api.md).

@@ -39,7 +39,7 @@ class Settings:
     broker_consumer_timeout_s: float = 1800.0
     log_level: str = "INFO"
     # Split: a constant-frame-rate source longer than this (seconds) becomes range tasks of about
-    # this length, cut at key frames (services/splitter/vidsift_splitter/ranges.py); 0: never.
+    # this length, cut at key frames (the split stage plans the ranges); 0: never.
     split_range_s: float = 300.0
     # Caption: the OpenAI-compatible server (e.g. the chart's vLLM) for a recipe whose openai
     # captioner names no base_url, so a recipe's id does not depend on where it runs.

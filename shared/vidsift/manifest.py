@@ -62,26 +62,27 @@ def summarize(accepted: list[dict], rejected: list[dict], extra: dict[str, Any] 
         "failed_clips": dict(failed_clips),  # by error type
         "failed_inputs": dict(failed),
         # failures that are the input's own (unreadable, missing, refused) vs ours (model, API, storage,
-        # internal): `vidsift run` exits 1 on the latter (outcomes.INPUT_FAULTS)
+        # internal): `vidsift run` exits 1 on the latter (outcomes.ErrorType)
         "failures": {"input": kinds["input"], "system": kinds["system"]},
         "rejected_inputs": dict(dropped),  # no clip at all, or the same bytes as another input
         "sources_with_clips": len(sources),
         "rejected_by_stage_op": {s: dict(c) for s, c in sorted(by_op.items())},
         "rejection_reasons": {op: dict(c.most_common(20)) for op, c in sorted(reasons.items())},
         "accepted_seconds": round(sum(l["__dj__stats__"].get("video_duration", 0) for l in accepted), 3),
-        **_caption_totals(accepted + rejected),
+        **_stage_totals(accepted + rejected),
         **(extra or {}),
     }
 
 
-def _caption_totals(lines: list[dict]) -> dict:
-    """Caption tokens and cost (refused captions were paid for too), when a captioner ran."""
-    try:
-        from vidsift_captioner.accounting import caption_totals
-    except ImportError:
-        return {}
-    totals = caption_totals(lines)
-    return {"captions": totals} if totals.get("clips") else {}
+def _stage_totals(lines: list[dict]) -> dict:
+    """What each installed stage adds to the summary (StageSpec.summary: e.g. caption tokens and cost)."""
+    from .stages import load, stage_specs
+
+    out: dict = {}
+    for spec in stage_specs().values():
+        if spec.summary:
+            out.update(load(spec.summary)(lines))
+    return out
 
 
 def write_jsonl(path: Path, lines: Iterable[dict]) -> None:

@@ -42,7 +42,7 @@ EVENTS = {
     "read": "bytes=<int>: media read from storage or an input",
     "write": "bytes=<int>: media written to storage",
     "model_load": "model=<name@revision>, seconds=<float>: a model loaded in this process",
-    # the captioner's per-clip usage record (vidsift_captioner.ops.captioning usage())
+    # the captioner's per-clip usage record (the caption op's usage())
     "captioned": "model=<name>, prompt_tokens=<int>, completion_tokens=<int>, cost_usd=<float>",
 }
 

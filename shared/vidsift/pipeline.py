@@ -8,43 +8,55 @@ Celery workers and the embedded runner call ``run_stage``; neither knows the oth
 from __future__ import annotations
 
 import contextlib
-import importlib
 import logging
 from dataclasses import dataclass
 from functools import cache
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterator, Mapping
 
 from .config import Settings
 from .jobs import JobStore
 from .metrics import stage_timer
-from .ops.base import STAGES, Op
+from .ops.base import Op
 from .recipe import Recipe
 from .refs import ClipRef, SourceRef
+from .stages import first_stage, load, stage_names, stage_spec
 from .storage import LocalInput, open_input
 
 log = logging.getLogger(__name__)
 
-QUEUES = {stage: f"vidsift.{stage}" for stage in STAGES}
-TASKS = {stage: f"vidsift.stage.{stage}" for stage in STAGES}
 
-# Stage name -> "module:function". Each lives in its service package.
-STAGE_FUNCTIONS = {
-    "split": "vidsift_splitter.stage:split_source",
-    "score": "vidsift_scorer.stage:score_clip",
-    "resize": "vidsift_resizer.stage:resize_clip",
-    "caption": "vidsift_captioner.stage:caption_clip",
-}
+class _PerStage(Mapping[str, str]):
+    """stage -> a name made from it, over the installed stages (read on first use, not at import)."""
+
+    def __init__(self, pattern: str):
+        self._pattern = pattern
+
+    def __getitem__(self, stage: str) -> str:
+        if stage not in stage_names():
+            raise KeyError(stage)
+        return self._pattern.format(stage)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(stage_names())
+
+    def __len__(self) -> int:
+        return len(stage_names())
+
+
+QUEUES = _PerStage("vidsift.{}")
+TASKS = _PerStage("vidsift.stage.{}")
 
 
 def next_stage(stage: str) -> str | None:
-    i = STAGES.index(stage)
-    return STAGES[i + 1] if i + 1 < len(STAGES) else None
+    stages = stage_names()
+    i = stages.index(stage)
+    return stages[i + 1] if i + 1 < len(stages) else None
 
 
 def route(stage: str, ref: SourceRef | ClipRef) -> str | None:
     """Where an output of ``stage`` goes: a source reference (a range of a long source, from the
-    split stage's plan) goes back to split; a clip to the next stage."""
-    return "split" if isinstance(ref, SourceRef) else next_stage(stage)
+    first stage's plan) goes back to the first stage; a clip to the next stage."""
+    return first_stage() if isinstance(ref, SourceRef) else next_stage(stage)
 
 
 @dataclass
@@ -86,10 +98,13 @@ def _cached_ops(recipe: Recipe, stage: str) -> list[Op]:
     return _OP_CACHE[key]
 
 
-@cache
 def stage_function(stage: str) -> Callable[[Any, StageContext], list[ClipRef]]:
-    module, _, fn = STAGE_FUNCTIONS[stage].partition(":")
-    return getattr(importlib.import_module(module), fn)
+    return _function(stage_spec(stage).run)
+
+
+@cache
+def _function(target: str) -> Callable:
+    return load(target)
 
 
 def run_stage(stage: str, ref: SourceRef | ClipRef, ctx: StageContext) -> list[ClipRef | SourceRef]:
@@ -102,7 +117,7 @@ def run_stage(stage: str, ref: SourceRef | ClipRef, ctx: StageContext) -> list[C
         log.info("clip %s already finished; skipping redelivered message", ref.id)
         return []
     with stage_timer(stage) as timing:  # a no-op unless this process serves metrics
-        if stage == "split" or ctx.recipe.ops_for(stage):
+        if stage == first_stage() or ctx.recipe.ops_for(stage):
             out = stage_function(stage)(ref, ctx)
         else:
             out = [ref]  # a stage with no ops in this recipe passes its clips straight on

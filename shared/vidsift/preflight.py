@@ -9,13 +9,13 @@ captioner's loads a local model or sends one cheap request to the API.
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 
 from .config import Settings
 from .ops.base import STAGES
 from .recipe import Recipe
+from .stages import load, stage_spec
 
 
 class PreflightError(Exception):
@@ -50,11 +50,9 @@ def check_output_dir(out: str | os.PathLike) -> Path:
 
 
 def stage_check(stage: str):
-    """The stage module's ``check(recipe, settings)``, or None."""
-    from .pipeline import STAGE_FUNCTIONS
-
-    module = STAGE_FUNCTIONS[stage].partition(":")[0]
-    return getattr(importlib.import_module(module), "check", None)
+    """The stage's ``check(recipe, settings)`` (StageSpec.check: load its models, reach its APIs), or None."""
+    spec = stage_spec(stage)
+    return load(spec.check) if spec.check else None
 
 
 def preflight(recipe: Recipe, settings: Settings, out: str | os.PathLike) -> Path:

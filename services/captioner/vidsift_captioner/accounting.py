@@ -35,3 +35,10 @@ def caption_totals(lines: Iterable[dict]) -> dict:
     for acc in (total, *by_model.values()):
         acc["cost_usd"] = round(acc["cost_usd"], 8)  # float noise off; a cheap clip costs ~1e-4 USD
     return {**total, "by_model": by_model}
+
+
+def summary(lines: list[dict]) -> dict:
+    """summary.json's ``captions`` (StageSpec.summary): caption tokens and cost, when a captioner ran
+    (refused captions were paid for too)."""
+    totals = caption_totals(lines)
+    return {"captions": totals} if totals.get("clips") else {}

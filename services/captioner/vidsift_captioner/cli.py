@@ -55,3 +55,13 @@ def with_captioner(recipe: Recipe, **options) -> Recipe:
     data = recipe.to_dict()
     data["process"] = [op for op in data["process"] if OP not in op] + [{OP: params}]
     return parse_recipe(data)
+
+
+class RunOptions:
+    """`vidsift run`'s hook (StageSpec.run_options): declare the options, apply them to the recipe."""
+
+    decorate = staticmethod(caption_options)
+    apply = staticmethod(with_captioner)
+
+
+RUN_OPTIONS = RunOptions()

@@ -81,9 +81,10 @@ def check(recipe: Recipe, settings=None) -> None:
     check_models(recipe)
 
 
-def preflight(recipe_source: str | None = None) -> None:
+def preflight(pool: str = "prefork", recipe_source: str | None = None) -> None:
     """Worker start: check the models of ``VIDSIFT_SCORER_RECIPE`` (a profile name or recipe file,
-    e.g. the one the Helm chart submits jobs with). Unset: nothing to check; models load on first use."""
+    e.g. the one the Helm chart submits jobs with). Unset: nothing to check; models load on first use.
+    The check runs in the main process whatever the ``pool``."""
     import os
 
     from vidsift.recipe import load_recipe

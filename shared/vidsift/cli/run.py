@@ -7,9 +7,27 @@ from collections import Counter
 from pathlib import Path
 
 import click
-from vidsift_captioner.cli import caption_options, with_captioner
 
+from ..stages import load, stage_specs
 from . import Preflight, collect_inputs, recipe_option, settings_from, table_options
+
+
+def _stage_run_options():
+    """The installed stages' `vidsift run` options that change the recipe (StageSpec.run_options,
+    e.g. the captioner's --caption-*), in stage order."""
+    return [load(s.run_options) for s in stage_specs().values() if s.run_options]
+
+
+def stage_options(fn):
+    for hook in reversed(_stage_run_options()):
+        fn = hook.decorate(fn)
+    return fn
+
+
+def with_stage_options(recipe, **options):
+    for hook in _stage_run_options():
+        recipe = hook.apply(recipe, **options)
+    return recipe
 
 
 @click.command()
@@ -27,10 +45,10 @@ from . import Preflight, collect_inputs, recipe_option, settings_from, table_opt
 @click.option("--metrics-port", type=click.IntRange(0, 65535), default=None,
               help="Serve Prometheus metrics on this port while running (default VIDSIFT_METRICS_PORT; 0 = off).")
 @table_options
-@caption_options
+@stage_options
 @click.pass_context
 def run(ctx, inputs, out, recipe, workers, resume, retry_failed, strict, no_progress, metrics_port,
-        url_col, caption_col, save_cols, **caption):
+        url_col, caption_col, save_cols, **stage_opts):
     """Split, filter, resize and caption INPUTS (files, directories, URIs, s3://bucket/prefix/, @list.txt
     or a URL table .csv/.tsv/.parquet/.jsonl) into OUT.
 
@@ -48,7 +66,7 @@ def run(ctx, inputs, out, recipe, workers, resume, retry_failed, strict, no_prog
 
     settings = settings_from(ctx, metrics_port=metrics_port)  # None: VIDSIFT_METRICS_PORT
     try:
-        rec = with_captioner(recipe_option(recipe), **caption)
+        rec = with_stage_options(recipe_option(recipe), **stage_opts)
     except RecipeError as exc:
         raise click.UsageError(f"recipe: {exc}") from None
     if retry_failed and not resume:

@@ -5,11 +5,11 @@ from __future__ import annotations
 import click
 
 from . import settings_from
-from ..ops.base import STAGES
+from ..stages import load, stage_names, stage_spec
 
 
 @click.command()
-@click.argument("stage", type=click.Choice(STAGES))
+@click.argument("stage", type=click.Choice(stage_names()))
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.option("--concurrency", "-c", default=1, show_default=True, type=int,
               help="Worker processes (GPU stages: one per GPU).")
@@ -28,14 +28,9 @@ def worker(ctx, stage, celery_args, concurrency, pool, loglevel):
     from ..transport import declare_topology, make_app
 
     settings = settings_from(ctx)
-    if stage == "score":  # a model that cannot load fails here, at start (VIDSIFT_SCORER_RECIPE)
-        from vidsift_scorer.stage import preflight
-
-        preflight()
-    if stage == "caption":  # an in-process model loads now, before readiness (VIDSIFT_CAPTIONER_RECIPE)
-        from vidsift_captioner.stage import preflight as load_captioner
-
-        load_captioner(pool)
+    spec = stage_spec(stage)
+    if spec.preflight:  # e.g. a model that cannot load fails here, at start, before readiness
+        load(spec.preflight)(pool=pool)
     app = make_app(settings)
     declare_topology(app)
     from ..metrics import start_worker_metrics

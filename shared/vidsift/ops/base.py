@@ -12,8 +12,17 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-STAGES = ("split", "score", "resize", "caption")
-Stage = Literal["split", "score", "resize", "caption"]
+from ..stages import stage_names
+
+Stage = str  # a stage name, as its service declares it (vidsift.stages)
+
+
+def __getattr__(name: str) -> Any:
+    # STAGES: the installed stages in order, read from the entry points on first use (not at import,
+    # so a service package may import this module while it is being declared).
+    if name == "STAGES":
+        return stage_names()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class OpParams(BaseModel):
@@ -74,7 +83,7 @@ class FrameRequest:
 
 
 class Op:
-    """Base of every op. ``stage`` says which service runs it."""
+    """Base of every op. ``stage`` names the stage that runs it (one the installed services declare)."""
 
     name: ClassVar[str]
     stage: ClassVar[Stage]

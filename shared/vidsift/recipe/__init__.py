@@ -17,8 +17,9 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from ..ops.base import Op, OpParams
-from ..ops.registry import OPS, UnknownOp, op_class
+from ..ops.base import Filter, Mapper, Op, OpParams
+from ..ops.registry import UnknownOp, op_class, op_names
+from ..stages import first_stage
 
 # data-juicer config keys that describe a run rather than an op; accepted so its configs load.
 DJ_TOP_LEVEL = {
@@ -112,7 +113,7 @@ def parse_recipe(data: Any) -> Recipe:
         try:
             cls = op_class(name)
         except UnknownOp:
-            raise RecipeError(f"op #{i + 1}: unknown op {name!r}; known ops: {', '.join(sorted(OPS))}") from None
+            raise RecipeError(f"op #{i + 1}: unknown op {name!r}; known ops: {', '.join(op_names())}") from None
         try:
             model = cls.Params.model_validate(params or {})
         except ValidationError as exc:
@@ -123,15 +124,16 @@ def parse_recipe(data: Any) -> Recipe:
 
 
 def check_order(specs: list[OpSpec]) -> None:
-    """Ops run grouped by stage (split, score, resize, caption); split mappers must come first."""
+    """Ops run grouped by stage, in the stage order; the first stage's mappers (the span makers:
+    split by scene, by duration) must come before every filter."""
     seen_filter = False
     for s in specs:
-        if s.stage == "split" and s.name.startswith("video_split_by_") and seen_filter:
+        if s.stage == first_stage() and issubclass(s.cls, Mapper) and seen_filter:
             raise RecipeError(
                 f"op #{s.index + 1} {s.name}: split mappers must come before filters "
                 "(vidsift splits before filtering, as the reference scheme recommends)"
             )
-        seen_filter |= s.name.endswith("_filter")
+        seen_filter |= issubclass(s.cls, Filter)
 
 
 def load_recipe(source: str | Path | None = None) -> Recipe:

@@ -4,14 +4,16 @@ import math
 
 import pytest
 
-from vidsift.ops import OPS, Decision, FrameRequest, op_class
+from vidsift.ops import Decision, FrameRequest, op_class, op_names
+from vidsift_scorer import SPEC
 from vidsift_scorer.ops.frame_filter import FrameScoreFilter
 
-SCORE_OPS = sorted(n for n in OPS if OPS[n].startswith("vidsift_scorer."))
+SCORE_OPS = [n for n in op_names() if op_class(n).stage == SPEC.name]
 
 
-def test_the_three_model_filters_are_registered():
-    assert SCORE_OPS == ["video_aesthetics_filter", "video_nsfw_filter", "video_watermark_filter"]
+def test_every_score_stage_op_is_a_frame_score_filter():
+    assert SCORE_OPS  # the scorer registers its filters
+    assert all(issubclass(op_class(n), FrameScoreFilter) for n in SCORE_OPS)
 
 
 @pytest.mark.parametrize("name", SCORE_OPS)
