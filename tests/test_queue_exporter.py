@@ -8,7 +8,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from tests.alerts.broker import MANAGEMENT, broker_url, fill, holding, plugin_depths, temp_vhost
 from tests.infra import free_port, wait_for
-from vidsift.queue_exporter import QueueReader, dead_letter_queue, management_url_for, serve, watched_queues
+from vidsift.queue_exporter import QueueReader, management_url_for, serve, watched_queues
+from vidsift.queues import dlq_name
 
 pytestmark = pytest.mark.integration
 READY = "rabbitmq_detailed_queue_messages_ready"
@@ -20,7 +21,7 @@ CONSUMERS = "rabbitmq_detailed_queue_consumers"
 def vhost():
     with temp_vhost("exporter") as vhost:
         fill(vhost, "vidsift.score", 3)
-        fill(vhost, dead_letter_queue("score"), 2)
+        fill(vhost, dlq_name("score"), 2)
         fill(vhost, "vidsift.resize", 2)
         fill(vhost, "unrelated.queue", 9)
         with holding(vhost, "vidsift.resize"):

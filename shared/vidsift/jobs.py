@@ -1,20 +1,7 @@
 """A job's artifacts in storage, and its records (one JSON object per clip or failed input).
 
-Layout under the job root (``{VIDSIFT_STORAGE_URL}/jobs/{job}`` or ``vidsift run --out DIR``)::
-
-    recipe.json                  the frozen recipe (canonical JSON; its hash is the recipe id)
-    sources/{source_id}.json     the splitter's outcome for a source: the clip references it produced
-                                 (for a source split in ranges, written once every range is done)
-    ranges/{source_id}/plan.json the frame ranges a long source was split into (range tasks)
-    ranges/{source_id}/{start}.json  one range task's outcome: its clip references
-    records/{record_id}.json     one final record per clip (accepted or rejected) or failed input
-    frames/{source_id}/{i}.jpg   sample frames (frame index i of the source)
-    thumbs/{source_id}/{clip_id}.jpg  small frames of a bounded sample of clips rejected in the split
-                                 stage (vidsift_splitter/thumbnails.py), for the report
-    clips/{clip_id}/{WxH}.mp4    materialised clips (resizer)
-
-Every key is derived by vidsift from ids, never from user path components. Writes are idempotent:
-the same clip always lands on the same key with the same content.
+Where each artifact lives under the job root is ``vidsift.layout``'s alone to say. Writes are
+idempotent: the same clip always lands on the same key with the same content.
 """
 
 from __future__ import annotations
@@ -24,10 +11,12 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator
 
+from . import layout
+from .config import Settings
 from .outcomes import is_failure
 from .recipe import Recipe, recipe_from_json
 from .refs import ClipRef, SourceInfo, SourceRef
-from .storage import Storage
+from .storage import Storage, open_storage
 
 
 def clip_id(source_id: str, start_frame: int, end_frame: int, recipe_id: str) -> str:
@@ -93,10 +82,10 @@ class JobStore:
 
     # recipe -----------------------------------------------------------------------------
     def save_recipe(self, recipe: Recipe) -> None:
-        self.store.put_bytes_once("recipe.json", recipe.to_json().encode(), "application/json")
+        self.store.put_bytes_once(layout.RECIPE, recipe.to_json().encode(), "application/json")
 
     def load_recipe(self, expected_id: str | None = None) -> Recipe:
-        recipe = recipe_from_json(self.store.get_bytes("recipe.json").decode())
+        recipe = recipe_from_json(self.store.get_bytes(layout.RECIPE).decode())
         if expected_id and recipe.id != expected_id:
             raise ValueError(
                 f"job {self.job}: stored recipe is {recipe.id}, message expects {expected_id}; "
@@ -107,33 +96,33 @@ class JobStore:
     # sources ----------------------------------------------------------------------------
     def save_source(self, info: SourceInfo, clips: list[ClipRef]) -> None:
         doc = {"source": info.model_dump(mode="json"), "clips": [c.to_message() for c in clips]}
-        self.store.put_bytes(f"sources/{info.source_id}.json", _dumps(doc), "application/json")
+        self.store.put_bytes(layout.source_key(info.source_id), _dumps(doc), "application/json")
 
     def load_source(self, source_id: str) -> tuple[str, list[ClipRef]] | None:
         """(the URI it was split from, its clip references), or None if not split yet."""
-        doc = self._load(f"sources/{source_id}.json")
+        doc = self._load(layout.source_key(source_id))
         return None if doc is None else (doc["source"]["uri"], [ClipRef.model_validate(c) for c in doc["clips"]])
 
     # ranges of a long source (services/splitter/vidsift_splitter/ranges.py) -----------------
     def save_index(self, source_id: str, doc: dict) -> None:
         """The source's frame index (every video packet's time, key frames), from the split's demux:
         later stages map a frame span to stream times without reading the source again."""
-        self.store.put_bytes_once(f"index/{source_id}.json", _dumps(doc), "application/json")
+        self.store.put_bytes_once(layout.index_key(source_id), _dumps(doc), "application/json")
 
     def load_index(self, source_id: str) -> dict | None:
-        return self._load(f"index/{source_id}.json")
+        return self._load(layout.index_key(source_id))
 
     def save_plan(self, source_id: str, doc: dict) -> None:
-        self.store.put_bytes(f"ranges/{source_id}/plan.json", _dumps(doc), "application/json")
+        self.store.put_bytes(layout.plan_key(source_id), _dumps(doc), "application/json")
 
     def load_plan(self, source_id: str) -> dict | None:
-        return self._load(f"ranges/{source_id}/plan.json")
+        return self._load(layout.plan_key(source_id))
 
     def save_range(self, source_id: str, start: int, doc: dict) -> None:
-        self.store.put_bytes(f"ranges/{source_id}/{start:010d}.json", _dumps(doc), "application/json")
+        self.store.put_bytes(layout.range_key(source_id, start), _dumps(doc), "application/json")
 
     def load_range(self, source_id: str, start: int) -> dict | None:
-        return self._load(f"ranges/{source_id}/{start:010d}.json")
+        return self._load(layout.range_key(source_id, start))
 
     def _load(self, key: str) -> dict | None:
         return json.loads(self.store.get_bytes(key)) if self.store.exists(key) else None
@@ -145,24 +134,24 @@ class JobStore:
         last range task to finish writes it), so until then it is outstanding like an unsplit one.
         """
         split: dict[str, list[str]] = {}
-        for key in self.store.list("sources/"):
+        for key in self.store.list(layout.SOURCES):
             doc = json.loads(self.store.get_bytes(key))
             split[doc["source"]["uri"]] = [c["id"] for c in doc["clips"]]
-        done = {k.rsplit("/", 1)[-1][:-5] for k in self.store.list("records/")}
+        done = {layout.record_id_of(k) for k in self.store.list(layout.RECORDS)}
         return [u for u in uris
                 if input_record_id(u) not in done and (u not in split or not set(split[u]) <= done)]
 
     # thumbnails of rejected clips (the report's contact sheets) -----------------------------
     def save_thumbnail(self, source_id: str, clip_id: str, jpeg: bytes) -> str:
-        return self.store.put_bytes_once(f"thumbs/{source_id}/{clip_id}.jpg", jpeg, "image/jpeg")
+        return self.store.put_bytes_once(layout.thumb_key(source_id, clip_id), jpeg, "image/jpeg")
 
     def thumbnails(self) -> dict[str, str]:
         """{clip id: storage key} of every stored thumbnail."""
-        return {k.rsplit("/", 1)[-1][:-4]: k for k in self.store.list("thumbs/") if k.endswith(".jpg")}
+        return {k.rsplit("/", 1)[-1][:-4]: k for k in self.store.list(layout.THUMBS) if k.endswith(".jpg")}
 
     # records ----------------------------------------------------------------------------
     def has_record(self, record_id: str) -> bool:
-        return self.store.exists(f"records/{record_id}.json")
+        return self.store.exists(layout.record_key(record_id))
 
     def accept(self, clip: ClipRef) -> None:
         self._write(clip.id, {"status": "accepted", "line": clip_line(clip)})
@@ -191,7 +180,7 @@ class JobStore:
             self.reject_clip(ref, stage, None, reason, error_type=error_type)
 
     def _write(self, record_id: str, doc: dict) -> None:
-        self.store.put_bytes(f"records/{record_id}.json", _dumps(doc), "application/json")
+        self.store.put_bytes(layout.record_key(record_id), _dumps(doc), "application/json")
         for listener in self.listeners:
             listener(doc["status"], doc["line"])
 
@@ -199,8 +188,8 @@ class JobStore:
         """Delete the records of failed inputs and clips (``--retry-failed``), so they are processed
         again; decisions (rejections, no_clips, duplicate_source) stay. Returns how many."""
         n = 0
-        for key in list(self.store.list("records/")):
-            if not key.endswith(".json"):
+        for key in list(self.store.list(layout.RECORDS)):
+            if layout.record_id_of(key) is None:
                 continue
             doc = json.loads(self.store.get_bytes(key))
             if doc.get("status") == "rejected" and is_failure(doc["line"]):
@@ -209,9 +198,14 @@ class JobStore:
         return n
 
     def records(self) -> Iterator[dict]:
-        for key in self.store.list("records/"):
-            if key.endswith(".json"):
+        for key in self.store.list(layout.RECORDS):
+            if layout.record_id_of(key) is not None:
                 yield json.loads(self.store.get_bytes(key))
+
+
+def job_store(settings: Settings, job: str) -> JobStore:
+    """Job ``job``'s store under VIDSIFT_STORAGE_URL (``layout.job_url``)."""
+    return JobStore(open_storage(layout.job_url(settings.storage_url, job), settings), job)
 
 
 def _dumps(doc: dict) -> bytes:

@@ -10,32 +10,70 @@ same class as a bounded Prometheus label. Nothing here imports the rest of vidsi
 from __future__ import annotations
 
 import re
+from enum import StrEnum
 
-# Input-level records that are decisions about the input, not failures to process it: counted as
-# rejected (not failed) in summaries and metrics.
-INPUT_DECISIONS = frozenset({"no_clips", "duplicate_source"})
-# Failures that are the input's own: it could not be fetched or read, was refused, changed under us,
-# or would not decode in time. A batch with a few of these still succeeds (``vidsift run`` exits 0).
-# Every other error type (internal_error, storage_error, model_error, out_of_memory, worker_lost, ...)
-# is ours to fix, and fails the run.
-INPUT_FAULTS = frozenset({
-    "not_found", "input_refused", "source_changed", "corrupt_video", "unreadable", "no_video_stream",
-    "unsupported_codec", "no_decodable_frames", "bad_frame", "decode_timeout", "input_timeout",
-})
+DECISION, INPUT, SYSTEM = "decision", "input", "system"
+
+
+class ErrorType(StrEnum):
+    """Every ``error_type`` a record or a dead letter carries, with what it means.
+
+    ``kind``: ``decision`` (an input-level rejection: a decision about the input, not a failure to
+    process it), ``input`` (a failure that is the input's own: it could not be fetched or read, was
+    refused, changed under us, or would not decode in time; a batch with a few still succeeds, as
+    ``vidsift run`` exits 0) or ``system`` (ours to fix: a model, an API, storage, a bug; fails the run).
+    ``final``: a retry is unlikely to help (the input is as slow or as large the next time, a host that
+    did not answer is not ours to wait for), so the transport fails it at once, replayable from the
+    DLQ; every other raised failure is retried up to the queue's delivery limit. An error type not
+    listed here (an older record, a plugin's) counts as a system failure.
+    """
+
+    def __new__(cls, value: str, kind: str, final: bool = False):
+        member = str.__new__(cls, value)
+        member._value_ = value
+        member.kind = kind
+        member.final = final
+        return member
+
+    NO_CLIPS = "no_clips", DECISION
+    DUPLICATE_SOURCE = "duplicate_source", DECISION
+    NOT_FOUND = "not_found", INPUT
+    INPUT_REFUSED = "input_refused", INPUT
+    SOURCE_CHANGED = "source_changed", INPUT
+    CORRUPT_VIDEO = "corrupt_video", INPUT
+    UNREADABLE = "unreadable", INPUT
+    NO_VIDEO_STREAM = "no_video_stream", INPUT
+    UNSUPPORTED_CODEC = "unsupported_codec", INPUT
+    NO_DECODABLE_FRAMES = "no_decodable_frames", INPUT
+    BAD_FRAME = "bad_frame", INPUT
+    DECODE_TIMEOUT = "decode_timeout", INPUT, True
+    INPUT_TIMEOUT = "input_timeout", INPUT, True
+    MODEL_TIMEOUT = "model_timeout", SYSTEM, True
+    OUT_OF_MEMORY = "out_of_memory", SYSTEM, True
+    MODEL_ERROR = "model_error", SYSTEM
+    STORAGE_ERROR = "storage_error", SYSTEM
+    INTERNAL_ERROR = "internal_error", SYSTEM
+    WORKER_LOST = "worker_lost", SYSTEM  # the broker dead-lettered it: the worker died on every delivery
+    BAD_MESSAGE = "bad_message", SYSTEM  # a message that does not parse or decode
+
+    @classmethod
+    def kind_of(cls, error_type: str) -> str:
+        member = cls._value2member_map_.get(error_type)
+        return member.kind if member is not None else SYSTEM
 
 
 def is_failure(line: dict) -> bool:
     """A record line that says the input or clip could not be processed (not a decision about the data):
     a filter's rejection has no error_type; no_clips and duplicate_source are decisions too."""
     etype = line.get("error_type")
-    return bool(etype) and etype not in INPUT_DECISIONS
+    return bool(etype) and ErrorType.kind_of(etype) != DECISION
 
 
 def failure_kind(line: dict) -> str | None:
     """None (not a failure), 'input' (the input's own fault) or 'system' (ours: model, API, storage, bug)."""
     if not is_failure(line):
         return None
-    return "input" if line["error_type"] in INPUT_FAULTS else "system"
+    return ErrorType.kind_of(line["error_type"])
 
 
 # --- reasons ---------------------------------------------------------------------------------

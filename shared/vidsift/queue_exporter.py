@@ -19,20 +19,14 @@ from typing import Iterable
 from urllib.parse import quote, unquote, urlparse
 
 from .pipeline import QUEUES
-
-# Written once here; the alert rules match the same shape (vidsift.<stage>.dlq).
-DLQ_SUFFIX = ".dlq"
+from .queues import dlq_name
 DEFAULT_EXPORTER_PORT = 9419
 MANAGEMENT_PORT = 15672  # RabbitMQ's management plugin
 HTTP_TIMEOUT_S = 5.0
 
 
-def dead_letter_queue(stage: str) -> str:
-    return QUEUES[stage] + DLQ_SUFFIX
-
-
 def watched_queues() -> list[str]:
-    return [q for stage in QUEUES for q in (QUEUES[stage], dead_letter_queue(stage))]
+    return [q for stage in QUEUES for q in (QUEUES[stage], dlq_name(stage))]
 
 
 def management_url_for(broker_url: str) -> str:

@@ -14,7 +14,9 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import layout
 from .config import Settings
+from .errors import classify
 from .manifest import export_job
 from .jobs import JobStore
 from .metrics import instrument, start_run_metrics
@@ -22,7 +24,7 @@ from .ops.base import STAGES
 from .pipeline import StageContext, route, run_stage
 from .recipe import Recipe, recipe_from_json
 from .refs import ClipRef, SourceRef
-from .storage import FileStorage, StorageError
+from .storage import FileStorage
 
 log = logging.getLogger(__name__)
 LOCAL_JOB = "local"
@@ -30,21 +32,6 @@ LOCAL_JOB = "local"
 
 class RunError(RuntimeError):
     pass
-
-
-def error_type(exc: BaseException, stage: str | None = None) -> str:
-    if isinstance(exc, MemoryError):
-        return "out_of_memory"
-    if isinstance(exc, StorageError):
-        return "storage_error"
-    if isinstance(exc, TimeoutError):
-        return "decode_timeout"
-    if stage in MODEL_STAGES:  # a model or API that failed (as transport.classify names it)
-        return "model_error"
-    return "internal_error"
-
-
-MODEL_STAGES = ("score", "caption")
 
 
 def exit_code(summary: dict, strict: bool = False) -> int:
@@ -112,7 +99,7 @@ def process_source(uri: str, ctx: StageContext, meta: dict | None = None) -> Sou
             timings[stage] += time.monotonic() - t
         except Exception as exc:  # noqa: BLE001 - recorded against the input or clip, the run goes on
             log.error("%s failed for %s: %s", stage, ref.id if isinstance(ref, ClipRef) else uri, exc)
-            ctx.jobs.record_failure(ref, stage, _message(exc), error_type(exc, stage))
+            ctx.jobs.record_failure(ref, stage, _message(exc), classify(exc, stage))
             continue  # a failed range: the other ranges still give their clips
         todo[:0] = [(nxt, r) for r in out if (nxt := route(stage, r))]
     return SourceOutcome(uri, time.monotonic() - t0, timings, read, size[0])
@@ -141,7 +128,7 @@ def _work(uri: str, meta: dict | None) -> SourceOutcome:
 
 def check_out_dir(out: Path, recipe: Recipe, resume: bool) -> None:
     """Raise RunError if ``out`` holds a run this one may not continue. Writes nothing."""
-    recipe_file = Path(out) / "recipe.json"
+    recipe_file = Path(out) / layout.RECIPE
     if not recipe_file.exists():
         return
     stored = recipe_from_json(recipe_file.read_text())

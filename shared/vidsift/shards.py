@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
+from . import layout
 from .storage.file import UMASK
 
 SHARD_PATTERN = "shard-{:06d}.tar"
@@ -88,7 +89,7 @@ def sample_of(line: dict, read: Callable[[str], bytes], target: str | None = Non
     """A manifest line's tar members. ``read(key)`` returns a stored clip (``clips/{id}/{WxH}.mp4``, the
     resizer's key: read by key, not by the URI in the line, so a moved run directory still exports)."""
     clip = line["clip"]
-    members = [(member, read(f"clips/{clip['id']}/{name}.mp4")) for member, name in videos_of(line, target)]
+    members = [(member, read(layout.clip_key(clip["id"], name))) for member, name in videos_of(line, target)]
     members.append((f"{clip['id']}.json", json.dumps(line, sort_keys=True, ensure_ascii=False).encode()))
     members.append((f"{clip['id']}.txt", (line.get("text") or "").encode()))
     return members

@@ -129,7 +129,8 @@ def publish_bad_messages(cluster, job: str) -> None:
     from kombu import Connection, Producer
 
     from vidsift.config import load_settings
-    from vidsift.transport import EXCHANGE, make_app, publish
+    from vidsift.queues import EXCHANGE
+    from vidsift.transport import make_app, publish
 
     app = make_app(load_settings(broker_url=cluster.env["VIDSIFT_BROKER_URL"]))
     publish(app, "split", {"schema": "vidsift.source/99", "job": job, "uri": "file:///x.mp4", "recipe_id": "r"})

@@ -32,7 +32,7 @@ def job(tmp_path):
 def _drain_resize(app, want_ids: set[str], timeout: float) -> dict[str, dict]:
     """Take the messages for ``want_ids`` off vidsift.resize (others are put back)."""
     from vidsift.pipeline import QUEUES
-    from vidsift.transport import stage_queue
+    from vidsift.queues import stage_queue
 
     got: dict[str, dict] = {}
     deadline = time.time() + timeout

@@ -204,12 +204,12 @@ def test_an_uncertified_warm_up_is_rescanned_from_frame_zero(cfr_video, monkeypa
 
 
 def test_a_range_task_gets_a_time_limit_scaled_by_its_range():
-    from vidsift import transport
+    from vidsift import time_limits
     from vidsift.refs import to_message
 
     ranged = SourceRef(job="t", uri="file:///x.mp4", recipe_id="r", range_start=250, range_end=500, fps=25.0)
-    seconds = transport._media_seconds([[to_message(ranged)]])
+    seconds = time_limits.media_seconds([[to_message(ranged)]])
     assert seconds == pytest.approx(2 * 10 + 5)  # the range, as much again for the scene open at its end, warm-up
-    assert transport.scaled_limits(seconds, 540, 600) == (560, 504)
+    assert time_limits.scaled_limits(seconds, 540, 600) == (560, 504)
     plain = SourceRef(job="t", uri="file:///x.mp4", recipe_id="r")
-    assert transport._media_seconds([[to_message(plain)]]) is None  # not probed yet: the maxima
+    assert time_limits.media_seconds([[to_message(plain)]]) is None  # not probed yet: the maxima

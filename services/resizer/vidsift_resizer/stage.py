@@ -13,6 +13,7 @@ import os
 import tempfile
 import time
 
+from vidsift import layout
 from vidsift.pipeline import StageContext
 from vidsift.refs import ClipRef
 from vidsift.storage import UNUSABLE_INPUT, LocalInput, NotFound, ObjectStat, check_unchanged, unusable_input_type
@@ -28,7 +29,7 @@ STAGE = "resize"
 
 
 def output_key(clip: ClipRef, spec: OutputSpec) -> str:
-    return f"clips/{clip.id}/{spec.key}.mp4"
+    return layout.clip_key(clip.id, spec.key)
 
 
 def plan_outputs(ops, geom: Geometry) -> list[OutputSpec]:

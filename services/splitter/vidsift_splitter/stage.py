@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 
+from vidsift import layout
 from vidsift.frames import encode_jpeg
 from vidsift.jobs import clip_id
 from vidsift.ops.base import Decision, Filter
@@ -252,7 +253,7 @@ def _store_frames(ctx: StageContext, source_id: str, c: ClosedClip) -> tuple[Fra
     keys = set(c.keyframes)
     refs = []
     for index in sorted(c.frames):
-        uri = ctx.jobs.store.put_bytes_once(f"frames/{source_id}/{index:07d}.jpg", encode_jpeg(c.frames[index]), "image/jpeg")
+        uri = ctx.jobs.store.put_bytes_once(layout.frame_key(source_id, index), encode_jpeg(c.frames[index]), "image/jpeg")
         refs.append(FrameRef(index=index, t=_rel_t(c, index), key=index in keys, uri=uri))
     return tuple(refs)
 

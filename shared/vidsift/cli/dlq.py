@@ -23,7 +23,9 @@ def dlq():
 @click.pass_context
 def list_(ctx, stage, limit, as_json):
     """Show STAGE's dead letters (left in the queue): error type, error, job and input."""
-    from ..transport import dead_letters, declare_topology, make_app
+    from ..dlq import dead_letters
+    from ..queues import declare_topology
+    from ..transport import make_app
 
     settings = settings_from(ctx)
     require_broker(settings)
@@ -51,14 +53,16 @@ def settle(ctx, stage):
 
     The messages stay in the dead-letter queue; `replay` still retries them.
     """
-    from ..transport import declare_topology, make_app, settle as settle_letters
+    from ..dlq import settle as settle_letters
+    from ..queues import declare_topology, dlq_name
+    from ..transport import make_app
 
     settings = settings_from(ctx)
     require_broker(settings)
     app = make_app(settings)
     declare_topology(app)
     n = settle_letters(app, settings, stage)
-    click.echo(f"wrote {n} failure record(s) for dead letters of vidsift.{stage}.dlq")
+    click.echo(f"wrote {n} failure record(s) for dead letters of {dlq_name(stage)}")
 
 
 @dlq.command()
@@ -67,11 +71,14 @@ def settle(ctx, stage):
 @click.pass_context
 def replay(ctx, stage, error_type):
     """Send STAGE's dead letters (of --type, or all) back to its queue, after fixing the cause."""
-    from ..transport import declare_topology, make_app, replay as replay_letters
+    from ..dlq import replay as replay_letters
+    from ..pipeline import QUEUES
+    from ..queues import declare_topology
+    from ..transport import make_app
 
     settings = settings_from(ctx)
     require_broker(settings)
     app = make_app(settings)
     declare_topology(app)
     n = replay_letters(app, settings, stage, error_type)
-    click.echo(f"replayed {n} message(s) into vidsift.{stage}")
+    click.echo(f"replayed {n} message(s) into {QUEUES[stage]}")

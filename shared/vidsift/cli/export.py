@@ -14,6 +14,7 @@ from pathlib import Path
 import click
 
 from . import SetupError, recipe_option, settings_from
+from ..layout import RECIPE
 
 FORMATS = ("jsonl", "parquet")  # named by OUT's extension
 DIR_FORMATS = ("webdataset",)  # OUT is a directory
@@ -21,13 +22,13 @@ DIR_FORMATS = ("webdataset",)  # OUT is a directory
 
 def job_store(settings, job_or_dir: str):
     """A JobStore for a job id (under VIDSIFT_STORAGE_URL/jobs/) or for a `vidsift run` output dir."""
-    from ..jobs import JobStore
+    from ..jobs import JobStore, job_store as stored_job
     from ..runner import LOCAL_JOB
-    from ..storage import FileStorage, open_storage
+    from ..storage import FileStorage
 
     if Path(job_or_dir).is_dir():
         return JobStore(FileStorage(job_or_dir), LOCAL_JOB)
-    return JobStore(open_storage(f"{settings.storage_url.rstrip('/')}/jobs/{job_or_dir}", settings), job_or_dir)
+    return stored_job(settings, job_or_dir)
 
 
 @click.command()
@@ -56,8 +57,8 @@ def export(ctx, job, out, recipe, fmt, shard_size, target):
         raise SetupError("--target chooses a webdataset sample's video: use it with --format webdataset")
     size = _shard_size(shard_size) if fmt in DIR_FORMATS else None
     jobs = job_store(settings_from(ctx), job)
-    if not jobs.store.exists("recipe.json"):
-        raise click.ClickException(f"no job {job!r} in storage (no recipe.json); check VIDSIFT_STORAGE_URL")
+    if not jobs.store.exists(RECIPE):
+        raise click.ClickException(f"no job {job!r} in storage (no {RECIPE}); check VIDSIFT_STORAGE_URL")
     if fmt == "parquet":
         try:
             import pyarrow  # noqa: F401 - fail before any work, with the fix

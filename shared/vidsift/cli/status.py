@@ -59,7 +59,7 @@ def job_status(job: str, source_docs: list[dict], records: list[dict], depths: d
     from ..ops.base import STAGES
     from ..outcomes import is_failure, reason_label
     from ..pipeline import QUEUES
-    from ..queue_exporter import dead_letter_queue
+    from ..queues import dlq_name
 
     order = {s: i for i, s in enumerate(STAGES)}
     status = JobStatus(job, sources=len(source_docs), clips=sum(len(d.get("clips", [])) for d in source_docs))
@@ -92,7 +92,7 @@ def job_status(job: str, source_docs: list[dict], records: list[dict], depths: d
             st.total = status.clips - sum(n for s, n in decided_at.items() if 0 < order[s] < order[stage])
         if depths is not None:
             queue = depths.get(QUEUES[stage])
-            dlq = depths.get(dead_letter_queue(stage))
+            dlq = depths.get(dlq_name(stage))
             if queue:
                 st.queued, st.in_flight, st.consumers = queue.ready, queue.unacked, queue.consumers
             st.dead_lettered = dlq.ready if dlq else 0
@@ -186,23 +186,24 @@ def status(ctx, job, watch, interval, management_url, as_json):
 
     from pydantic import ValidationError
 
-    from ..jobs import JobStore
+    from .. import layout
+    from ..jobs import JobStore, job_store
     from ..refs import SourceRef
-    from ..storage import FileStorage, open_storage
+    from ..storage import FileStorage
 
     settings = settings_from(ctx)
     run_dir = Path(job).is_dir()  # a `vidsift run` output directory, as `export` takes
     if run_dir:
         jobs = JobStore(FileStorage(str(Path(job).resolve())), job)
-        if not jobs.store.exists("recipe.json"):
-            raise click.ClickException(f"{job} is not a vidsift run directory (no recipe.json)")
+        if not jobs.store.exists(layout.RECIPE):
+            raise click.ClickException(f"{job} is not a vidsift run directory (no {layout.RECIPE})")
     else:
         try:
             SourceRef(job=job, uri="-", recipe_id="-")  # the one definition of a valid job id
         except ValidationError:
             raise click.BadParameter(f"{job!r} is not a job id (nor a run directory)", param_hint="JOB") from None
-        jobs = JobStore(open_storage(settings.storage_url.rstrip("/") + "/jobs/" + job, settings), job)
-        if not jobs.store.exists("recipe.json"):
+        jobs = job_store(settings, job)
+        if not jobs.store.exists(layout.RECIPE):
             raise click.ClickException(f"no job {job!r} under {settings.storage_url}")
     reader = JobReader(jobs.store)
     try:
@@ -211,7 +212,7 @@ def status(ctx, job, watch, interval, management_url, as_json):
                 depths, note = None, "a vidsift run directory: no queues; numbers are from its records"
             else:
                 depths, note = read_depths(settings, management_url)
-            current = job_status(job, reader.read("sources/"), reader.read("records/"), depths)
+            current = job_status(job, reader.read(layout.SOURCES), reader.read(layout.RECORDS), depths)
             current.queue_note = note
             if as_json:
                 click.echo(json.dumps(current.to_json(), sort_keys=True))

@@ -17,10 +17,11 @@ def submit(ctx, uris, job, recipe, url_col, caption_col, save_cols):
     """Store the job's recipe, then publish one vidsift.source/1 message per video (files, dirs, URIs,
     s3://bucket/prefix/, @list.txt, or a URL table .csv/.tsv/.parquet/.jsonl whose rows' caption and
     saved columns travel in the message's ``meta``)."""
-    from ..jobs import JobStore
+    from ..jobs import job_store
+    from ..layout import RECIPE
+    from ..queues import declare_topology
     from ..refs import SourceRef, to_message
-    from ..storage import open_storage
-    from ..transport import declare_topology, make_app, publish
+    from ..transport import make_app, publish
 
     settings = settings_from(ctx)
     rec = recipe_option(recipe)
@@ -32,8 +33,8 @@ def submit(ctx, uris, job, recipe, url_col, caption_col, save_cols):
     # Nothing is written until the broker and the job's storage both answer: a submit that cannot
     # publish leaves no job behind (not even ./vidsift-data with the default storage URL).
     require_broker(settings)
-    jobs = JobStore(open_storage(f"{settings.storage_url.rstrip('/')}/jobs/{job}", settings), job)
-    if jobs.store.exists("recipe.json") and jobs.load_recipe().id != rec.id:
+    jobs = job_store(settings, job)
+    if jobs.store.exists(RECIPE) and jobs.load_recipe().id != rec.id:
         raise click.ClickException(f"job {job!r} already runs recipe {jobs.load_recipe().id}; use a new --job id")
     app = make_app(settings)
     declare_topology(app)

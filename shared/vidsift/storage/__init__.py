@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlparse
 
 from ..config import Settings
+from ..outcomes import ErrorType
 from .base import NotFound, ObjectStat, Storage, StorageError
 from .blockcache import ScratchFull
 from .file import FileStorage
@@ -13,10 +14,11 @@ from .ranged import SourceChanged, check_unchanged
 from .inputs import LocalInput, canonical_uri, check_allowed, fingerprint, open_input, stat_input
 
 # The input itself cannot be used: the stage records a rejection with this error type (never retried).
-UNUSABLE_INPUT = {NotFound: "not_found", InputRefused: "input_refused", SourceChanged: "source_changed"}
+UNUSABLE_INPUT = {NotFound: ErrorType.NOT_FOUND, InputRefused: ErrorType.INPUT_REFUSED,
+                  SourceChanged: ErrorType.SOURCE_CHANGED}
 
 
-def unusable_input_type(exc: BaseException) -> str:
+def unusable_input_type(exc: BaseException) -> ErrorType:
     return next(t for cls, t in UNUSABLE_INPUT.items() if isinstance(exc, cls))
 
 
