@@ -23,6 +23,7 @@ from .ops.split_by_scene import VideoSplitBySceneMapper
 from .probe import Probe, probe
 from .ranges import plan, scan_range
 from .scan import ScanConfig, scan
+from .thumbnails import RejectedSample
 
 log = logging.getLogger(__name__)
 STAGE = "split"
@@ -99,6 +100,7 @@ class _Clips:
         self.filters = [op for op in ops if isinstance(op, Filter)]
         self.survivors: list[ClipRef] = []
         self.closed = 0
+        self.thumbs = RejectedSample()  # what the report shows of the rejected clips
 
     def add(self, c: ClosedClip, info: SourceInfo) -> None:
         self.closed += 1
@@ -109,6 +111,7 @@ class _Clips:
         rejection = c.rejection or first_rejection(self.filters, clip.stats)  # the splitter's own, else filters'
         if rejection is not None:
             self.ctx.jobs.reject_clip(clip, STAGE, rejection.op, rejection.reason)
+            self.thumbs.offer(clip.id, rejection.op, rejection.reason, c.thumb)
             return
         self.survivors.append(clip.with_updates(frames=_store_frames(self.ctx, self.source_id, c)))
 
@@ -140,6 +143,7 @@ def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[
     survivors = [c.with_updates(source=info) for c in clips.survivors]
     if not clips.closed:  # nothing to reject clip by clip: the input itself gets the record
         _no_clips(ctx, ops, ref.uri, info)
+    clips.thumbs.save(ctx.jobs, source_id)  # before the source counts as split
     ctx.jobs.save_source(info, survivors)
     ctx.emit("split", STAGE, uri=ref.uri, clips=len(survivors), scenes=len(result.scenes),
              dropped=result.dropped, seconds=time.monotonic() - t0)
@@ -198,6 +202,7 @@ def _split_range(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) ->
     src.check()
     for c in closed:
         clips.add(c, info)
+    clips.thumbs.save(ctx.jobs, source_id)  # before the range counts as done
     ctx.jobs.save_range(source_id, ref.range_start, {
         "range": [ref.range_start, ref.range_end], "source": info.model_dump(mode="json"),
         "clips": [c.to_message() for c in clips.survivors], "closed": clips.closed, "first_frame": first,
