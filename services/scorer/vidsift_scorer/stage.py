@@ -4,7 +4,7 @@ For each score op in recipe order: get its frames (shared between ops that need 
 score them with the op's backend, reduce to the op's stat, decide. The first rejection writes a
 rejected record (op, stats, reason) and ends the clip; survivors go on with every stat added.
 
-Batching: ops call their backend through a per-process ``MicroBatcher``, so frames of all clips
+Batching: ops call their backend through a per-process ``vidsift.batching.Batcher``, so frames of all clips
 being scored at that moment (``score_clips`` with many clips, or concurrent ``score_clip`` calls from
 worker threads) go through the model together, ``batch_size`` frames per forward.
 """
@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from vidsift.batching import Batcher
 from vidsift.frames import clip_positions, load_frames
 from vidsift.pipeline import StageContext
 from vidsift.recipe import Recipe
@@ -24,11 +25,10 @@ from vidsift.refs import ClipRef
 from vidsift.storage import NotFound
 
 from .backends import ModelLoadError, backend_class, get_backend
-from .batching import MicroBatcher
 from .ops.frame_filter import FrameScoreFilter
 from .settings import ScorerSettings, scorer_settings
 
-_BATCHERS: dict[tuple, MicroBatcher] = {}
+_BATCHERS: dict[tuple, Batcher] = {}
 _LOCK = threading.Lock()
 _ACTIVE = [0]  # score_clips calls in flight in this process: who could still join a batch
 _ACTIVE_LOCK = threading.Lock()  # not _LOCK: that one is held while a model loads
@@ -43,7 +43,7 @@ def _settings() -> ScorerSettings:
     return scorer_settings()
 
 
-def batcher_for(op: FrameScoreFilter, settings: ScorerSettings | None = None) -> MicroBatcher:
+def batcher_for(op: FrameScoreFilter, settings: ScorerSettings | None = None) -> Batcher:
     """The process-wide batcher around ``op``'s backend (loads the model on first use)."""
     s = settings or _settings()
     kind, options = op.backend_spec()
@@ -54,7 +54,7 @@ def batcher_for(op: FrameScoreFilter, settings: ScorerSettings | None = None) ->
     with _LOCK:
         b = _BATCHERS.get(key)
         if b is None:
-            b = _BATCHERS[key] = MicroBatcher(get_backend(kind, **options).score, s.batch_size, s.max_wait_ms / 1000,
+            b = _BATCHERS[key] = Batcher(get_backend(kind, **options).score, s.batch_size, s.max_wait_ms / 1000,
                                                expected=_active)
     return b
 
@@ -134,7 +134,7 @@ def _score_clips(clips: list[ClipRef], ctx: StageContext) -> list[list[ClipRef]]
                 ctx.jobs.reject_clip(clips[i], "score", op.name, str(exc), live.pop(i), error_type="bad_frame")
         if not batch:
             continue
-        scores = batcher_for(op)([f for fs in batch.values() for f in fs])
+        scores = np.asarray(batcher_for(op)([f for fs in batch.values() for f in fs]), dtype=np.float64)
         start = 0
         for i, fs in batch.items():
             stats = op.stats_from_scores(scores[start:start + len(fs)])

@@ -38,7 +38,7 @@ class Caption:
 
 class CaptionBackend(Protocol):
     # True for local models (one forward pass serves many clips): the op then pools concurrent
-    # callers' clips (batching.Coalescer). An API backend sends requests concurrently instead.
+    # callers' clips (vidsift.batching.Batcher). An API backend sends requests concurrently instead.
     batches: bool
 
     def caption(self, clips_frames: Sequence[Sequence[np.ndarray | bytes]]) -> list[Caption]:

@@ -14,11 +14,11 @@ from typing import Callable, ClassVar, Literal, Sequence
 import numpy as np
 from pydantic import Field
 
+from vidsift.batching import Batcher
 from vidsift.ops.base import FrameRequest, Mapper, OpParams
 
 from ..backends import Caption, get_backend
 from ..backends.openai import DEFAULT_BASE_URL
-from ..batching import Coalescer
 
 DEFAULT_PROMPT = (
     "These images are frames sampled in order from one short video clip. Write one paragraph that "
@@ -123,7 +123,7 @@ class VideoCaptioningMapper(Mapper):
             if self._run is None:
                 backend = get_backend(with_base_url(self.params, settings), on_load)
                 run = self._in_batches(backend)
-                self._run = Coalescer(run) if backend.batches else run
+                self._run = Batcher(run) if backend.batches else run
         return [c.with_text(clean_caption(c.text)) for c in self._run(list(clips_frames))]
 
     def _in_batches(self, backend) -> Callable[[list], list[Caption]]:
