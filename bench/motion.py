@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import sys
 import time
+from functools import partial
 
 import numpy as np
 from scenedetect.detectors import ContentDetector
 
 from _util import VIDEOS, table
-from vidsift_splitter.motion import MotionConfig, reference_motion_score
+from vidsift_splitter.motion import MotionConfig, MotionMeasure, reference_motion_score
 from vidsift_splitter.scan import ScanConfig, scan
 
 NAMES = ["datajuicer__video1.mp4", "datajuicer__video2.mp4", "datajuicer__video3.mp4"]
@@ -32,8 +33,9 @@ def clips_scores(path: str, cfg: MotionConfig) -> tuple[list[float], float]:
     clips = []
     t = time.perf_counter()
     scan(path, ScanConfig(detector=lambda: ContentDetector(27.0, 10), split_duration=3.0,
-                          min_last_split_duration=1.0, motion=cfg), on_clip=clips.append)
-    return [c.motion for c in clips], time.perf_counter() - t
+                          min_last_split_duration=1.0, measures=(partial(MotionMeasure, cfg),)),
+         on_clip=clips.append)
+    return [c.stats["video_motion_score"] for c in clips], time.perf_counter() - t
 
 
 def main(max_size: int) -> None:
@@ -46,9 +48,9 @@ def main(max_size: int) -> None:
         d1 = time.perf_counter() - t
         clips = []
         t = time.perf_counter()
-        scan(path, ScanConfig(motion=MotionConfig()), on_clip=clips.append)
+        scan(path, ScanConfig(measures=(partial(MotionMeasure, MotionConfig()),)), on_clip=clips.append)
         d2 = time.perf_counter() - t
-        ours = clips[0].motion
+        ours = clips[0].stats["video_motion_score"]
         assert abs(ours - dj) <= 1e-4, (name, ours, dj)
         rows.append([name, f"{dj:.6f}", f"{ours:.6f}", f"{d1:.2f}", f"{d2:.2f}", f"{d2 / d1:.2f}x"])
         t_dj += d1

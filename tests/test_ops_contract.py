@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from vidsift.ops import Decision, Filter, Mapper, op_class, op_names
-from vidsift.ops.base import STAGES, FrameRequest
+from vidsift.ops.base import STAGES, FrameMeasure, FrameRequest, MeasuredFilter, SpanMapper
 from vidsift.recipe import load_recipe
 
 PROFILE_PARAMS = {s.name: s.params for p in ("default", "local") for s in load_recipe(p).ops}
@@ -49,3 +49,32 @@ def test_op_modules_import_without_model_libraries():
             "bad = [m for m in ('torch', 'transformers', 'onnxruntime', 'rapidocr_onnxruntime') if m in sys.modules]; "
             "assert not bad, bad")
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in op_names() if issubclass(op_class(n), MeasuredFilter)))
+def test_a_measured_filter_measures_its_own_stats_from_frames(name):
+    """Every split-stage measure: frames in (any BGR uint8 size), only its own stat keys out."""
+    import numpy as np
+
+    op = op_class(name)(_params(name))
+    m = op.measure(25.0)
+    assert isinstance(m, FrameMeasure)
+    rng = np.random.default_rng(0)
+    for rel in range(30):
+        m.add(rel, rng.integers(0, 255, (72, 96, 3), dtype=np.uint8))
+    stats = m.close(30)
+    assert stats and set(stats) <= set(op.stat_keys)
+    assert isinstance(op.decide(stats), Decision)
+
+
+@pytest.mark.parametrize("name", sorted(n for n in op_names() if issubclass(op_class(n), SpanMapper)))
+def test_a_span_mapper_sets_only_settings_of_the_decode_pass(name):
+    import dataclasses
+
+    from vidsift.stages import first_stage
+    from vidsift_splitter.scan import ScanConfig  # the decode pass the span mappers configure
+
+    cls = op_class(name)
+    assert cls.stage == first_stage()
+    options = cls(_params(name)).span_options()
+    assert options and set(options) <= {f.name for f in dataclasses.fields(ScanConfig)}

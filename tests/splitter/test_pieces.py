@@ -36,7 +36,7 @@ def test_timeline_gives_display_order_times():
 
 
 def _run(frames: list[tuple[int, float, float]], cuts: set[int], d: float, min_last: float):
-    cfg = SimpleNamespace(split_duration=d, min_last_split_duration=min_last, motion=None, requests=())
+    cfg = SimpleNamespace(split_duration=d, min_last_split_duration=min_last, measures=(), requests=())
     out = []
     pieces = Pieces(cfg, 10.0, out.append)
     for index, t, end in frames:

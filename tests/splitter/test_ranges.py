@@ -13,6 +13,7 @@ from scenedetect.detector import FlashFilter
 
 from tests.infra import TESTDATA
 from tests.recipes import CPU_SPLIT
+from vidsift import frameindex
 from vidsift.config import Settings
 from vidsift.jobs import JobStore
 from vidsift.pipeline import StageContext, route, run_stage
@@ -95,6 +96,30 @@ def test_ranges_give_exactly_the_whole_scans_clips(split_both):
     w_doc = whole.jobs.store.get_bytes(f"sources/{sid}.json").decode()
     r_doc = ranged.jobs.store.get_bytes(f"sources/{sid}.json").decode()
     assert r_doc.replace(ranged.jobs.store.url, "JOB") == w_doc.replace(whole.jobs.store.url, "JOB")
+
+
+def test_the_ranges_index_parts_join_into_the_whole_demuxs_index(split_both):
+    """The planner reads the header only; the ranges' own demuxes give the frame index a whole pass's
+    demux gives (the resizer's), and before every range is done the parts that exist tell their frames."""
+    (whole, _), (ranged, _) = split_both
+    sid = next(iter(_records(whole).values()))["clip"]["source_id"]
+    plan = ranged.jobs.load_plan(sid)
+    assert plan["probe"]["keyframe_times"] == [] and plan["indexed"]  # no demux of the whole source
+    expected = whole.jobs.load_index(sid)
+    assert ranged.jobs.load_index(sid) == expected and len(expected["frame_times"]) == plan["frames"]
+    parts = [ranged.jobs.load_range(sid, a)["index"] for a, _ in plan["ranges"]]
+    # Ranges 1, 3, … done (those that did not rescan from frame 0), the others still running elsewhere.
+    some = [p if i % 2 and p["first"] > 0 else None for i, p in enumerate(parts)]
+    known = frameindex.partial(plan, some)
+    assert not known["from_start"] and set(known["keyframes"]) <= set(expected["keyframes"])
+    covered = [i for i, t in enumerate(known["frame_times"]) if t is not None]
+    assert covered and all(known["frame_times"][i] == expected["frame_times"][i] for i in covered)
+    for (a, b), part in zip(plan["ranges"], some):  # a part covers its own frames and their key frames
+        if part is None:
+            continue
+        assert set(range(a, b)) <= set(covered)
+        own = [k for k in expected["keyframes"] if (a - 0.5) / 25 <= k < (b - 0.5) / 25]
+        assert own and set(own) <= set(known["keyframes"])
 
 
 def test_scenes_crossing_a_range_boundary_are_one_scene(split_both):
@@ -194,7 +219,7 @@ def test_an_uncertified_warm_up_is_rescanned_from_frame_zero(cfr_video, monkeypa
     recipe = load_recipe(RECIPE)
     ops = recipe.build("split")
     meta = probe(str(cfr_video))
-    cfg = replace(scan_config(ops, {"video_width": 640, "video_height": 360}, ()), motion=None)
+    cfg = replace(scan_config(ops, {"video_width": 640, "video_height": 360}, ()), measures=())
     exact = scan_range(str(cfr_video), cfg, meta, 25.0, (1008, 1251))
     monkeypatch.setattr(sync.FlashShadow, "exact", lambda self, upto: False)
     rescanned = scan_range(str(cfr_video), cfg, meta, 25.0, (1008, 1251))

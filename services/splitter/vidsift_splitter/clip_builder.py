@@ -1,21 +1,20 @@
-"""One open clip during the streaming pass: its motion samples and sample frames.
+"""One open clip during the streaming pass: its measures and sample frames.
 
-Frames arrive in decode order once their scene membership is final. The builder computes
-data-juicer's motion flow pairs as frames arrive (on a thread pool, in parallel with decoding) and
-keeps only the sample frames later stages asked for.
+Frames arrive in decode order once their scene membership is final. The builder feeds each frame to
+the measuring ops' accumulators (``MeasuredFilter.measure``: motion computes its flow pairs on a
+thread pool, in parallel with decoding) and keeps only the sample frames later stages asked for.
 """
 
 from __future__ import annotations
 
-from concurrent.futures import Executor, Future
+from concurrent.futures import Executor
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from vidsift.frames import positions_for, shrink
-from vidsift.ops.base import Decision, FrameRequest
+from vidsift.ops.base import Decision, FrameMeasure, FrameRequest
 
-from .motion import MotionConfig, combine, flow_magnitude, nominal_step, prepare, sample_positions, score_frames
 from .thumbnails import thumbnail
 
 # Sample frames for uniform requests are chosen when the clip closes (its length decides them), so
@@ -31,7 +30,7 @@ class ClosedClip:
     end: int  # exclusive
     start_t: float
     end_t: float
-    motion: float | None
+    stats: dict  # what the measuring ops measured (e.g. video_motion_score)
     keyframes: list[int]  # source frame indices of key frames inside the clip
     frames: dict[int, np.ndarray]  # source frame index -> small BGR sample frame
     rejection: Decision | None = None  # set by the splitter itself (a last piece under min_last_split_duration)
@@ -48,26 +47,20 @@ class ClipBuilder:
     start: int
     start_t: float
     fps: float
-    motion_cfg: MotionConfig | None
+    measures: tuple  # per measuring op: (fps, pool) -> a FrameMeasure for this clip
     requests: tuple[FrameRequest, ...]
     pool: Executor | None
     n: int = 0
     keyframes: list[int] = field(default_factory=list)
     _samples: dict[int, np.ndarray] = field(default_factory=dict)
     _buffer: dict[int, np.ndarray] | None = None
-    _early: list[np.ndarray] = field(default_factory=list)
-    _flows: list[Future | float] = field(default_factory=list)
-    _prev: np.ndarray | None = None
+    _measures: list[FrameMeasure] = field(default_factory=list)
     _thumb: np.ndarray | None = None
 
     def __post_init__(self):
         if any(r.method == "uniform" for r in self.requests):
             self._buffer = {}
-        if self.motion_cfg is not None:
-            self._step = nominal_step(self.fps, self.motion_cfg.sampling_fps)
-            # Positions for a clip of unknown length: the sequence is a prefix of the infinite one.
-            self._seq = sample_positions(1 << 62, self._step)
-            self._next = next(self._seq)
+        self._measures = [start(self.fps, self.pool) for start in self.measures]
 
     def add(self, index: int, frame: np.ndarray, is_key: bool) -> None:
         rel = index - self.start
@@ -84,38 +77,15 @@ class ClipBuilder:
                     self._buffer[index] = self._samples.get(index) if index in self._samples else shrink(frame)
                 else:
                     self._buffer = None
-        if self.motion_cfg is not None:
-            self._add_motion(rel, frame)
-
-    def _add_motion(self, rel: int, frame: np.ndarray) -> None:
-        cfg = self.motion_cfg
-        needed = rel == self._next
-        grey = prepare(frame, cfg) if (needed or rel <= self._step) else None
-        if rel <= self._step:
-            self._early.append(grey)  # a clip shorter than step+1 frames uses a smaller step
-        while rel == self._next:
-            if self._prev is not None:
-                self._flows.append(self._submit(self._prev, grey))
-            self._prev = grey
-            self._next = next(self._seq)
-
-    def _submit(self, a: np.ndarray, b: np.ndarray):
-        if self.pool is None:
-            return flow_magnitude(a, b, self.motion_cfg)
-        return self.pool.submit(flow_magnitude, a, b, self.motion_cfg)
+        for m in self._measures:
+            m.add(rel, frame)
 
     def close(self, end: int, end_t: float) -> ClosedClip:
         total = end - self.start
-        motion = None
-        if self.motion_cfg is not None:
-            if total - 1 < self._step:
-                motion = score_frames(self._early[:total], total, self.fps, self.motion_cfg)
-                for f in self._flows:
-                    if isinstance(f, Future):
-                        f.cancel()
-            else:
-                motion = combine([f.result() if isinstance(f, Future) else f for f in self._flows])
-        return ClosedClip(self.scene, self.start, end, self.start_t, end_t, motion,
+        stats: dict = {}
+        for m in self._measures:
+            stats.update(m.close(total))
+        return ClosedClip(self.scene, self.start, end, self.start_t, end_t, stats,
                           self.keyframes, self._pick_samples(total), thumb=self._thumb)
 
     def _pick_samples(self, total: int) -> dict[int, np.ndarray]:

@@ -4,16 +4,20 @@ data-juicer reads the clip with OpenCV, keeps frame 0, reads frame 1 sequentiall
 step, 2*step, ... (step = round(fps / sampling_fps), at most total_frames - 1, at least 1) and
 averages the mean Farneback flow magnitude between consecutive sampled grey frames; a clip with no
 flow gets -1. ``sample_positions`` reproduces that sequence so the splitter can compute the same
-score from one sequential decode, and ``reference_motion_score`` is data-juicer's own way (a seek
-before every sample) kept for tests and the benchmark.
+score from one sequential decode (``MotionMeasure``, the op's measure), and
+``reference_motion_score`` is data-juicer's own way (a seek before every sample) kept for tests and
+the benchmark.
 """
 
 from __future__ import annotations
 
+from concurrent.futures import Executor, Future
 from dataclasses import dataclass
 from typing import Iterator
 
 import numpy as np
+
+from vidsift.ops.base import FrameMeasure
 
 FARNEBACK_DEFAULTS = dict(pyr_scale=0.5, levels=3, winsize=15, iterations=3, poly_n=5, poly_sigma=1.2, flags=0)
 
@@ -138,3 +142,44 @@ def reference_motion_score(path: str, cfg: MotionConfig = MotionConfig(), start:
         return combine(flows)
     finally:
         cap.release()
+
+
+class MotionMeasure(FrameMeasure):
+    """One clip's motion score from the sequential decode: data-juicer's sampled flow pairs, each
+    computed on the pool (in parallel with decoding) as soon as both frames have arrived."""
+
+    STAT = "video_motion_score"
+
+    def __init__(self, cfg: MotionConfig, fps: float, pool: Executor | None = None):
+        self.cfg, self.fps, self.pool = cfg, fps, pool
+        self._step = nominal_step(fps, cfg.sampling_fps)
+        # Positions for a clip of unknown length: the sequence is a prefix of the infinite one.
+        self._seq = sample_positions(1 << 62, self._step)
+        self._next = next(self._seq)
+        self._early: list[np.ndarray] = []  # a clip shorter than step+1 frames uses a smaller step
+        self._flows: list[Future | float] = []
+        self._prev: np.ndarray | None = None
+
+    def add(self, rel: int, frame: np.ndarray) -> None:
+        needed = rel == self._next
+        grey = prepare(frame, self.cfg) if (needed or rel <= self._step) else None
+        if rel <= self._step:
+            self._early.append(grey)
+        while rel == self._next:
+            if self._prev is not None:
+                self._flows.append(self._submit(self._prev, grey))
+            self._prev = grey
+            self._next = next(self._seq)
+
+    def _submit(self, a: np.ndarray, b: np.ndarray) -> Future | float:
+        if self.pool is None:
+            return flow_magnitude(a, b, self.cfg)
+        return self.pool.submit(flow_magnitude, a, b, self.cfg)
+
+    def close(self, total: int) -> dict[str, float]:
+        if total - 1 < self._step:
+            for f in self._flows:
+                if isinstance(f, Future):
+                    f.cancel()
+            return {self.STAT: score_frames(self._early[:total], total, self.fps, self.cfg)}
+        return {self.STAT: combine([f.result() if isinstance(f, Future) else f for f in self._flows])}

@@ -103,7 +103,7 @@ class Pieces:
         if k is None:
             return  # straddles a grid line: in no piece
         if self.clip is None:
-            self.clip = ClipBuilder(self.scene, index, t, self.fps, self.cfg.motion, self.cfg.requests, self.pool)
+            self.clip = ClipBuilder(self.scene, index, t, self.fps, self.cfg.measures, self.cfg.requests, self.pool)
             self.piece = k
         self.clip.add(index, frame, is_key)
         self.clip_end_t = end_t

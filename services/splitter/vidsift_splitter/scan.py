@@ -2,7 +2,7 @@
 
 Frames are decoded once, with PySceneDetect's own OpenCV backend, and each frame feeds (1) the scene
 detector exactly as ``scenedetect.detect(..., start_in_scene=True)`` feeds it (same downscale, same
-positions), and (2) after a short lag that makes its scene final, the open clip's motion samples and
+positions), and (2) after a short lag that makes its scene final, the open clip's measures (motion) and
 sample frames. The lag is the detector's event buffer: a detector may report a cut up to that many
 frames in the past. Memory is bounded by the lag and one clip's small sample frames, whatever the
 video's length.
@@ -21,12 +21,12 @@ from typing import Callable
 
 import numpy as np
 
-from vidsift.ops.base import FrameRequest
+from vidsift.ops.base import FrameMeasure, FrameRequest
 
 from .clip_builder import ClosedClip
 from .errors import InputError
-from .motion import MotionConfig
 from .pieces import Pieces, Timeline
+from .window import Keys
 
 log = logging.getLogger(__name__)
 READ_AHEAD = 4  # decoded frames queued between the decode thread and the detector (as SceneManager)
@@ -40,7 +40,8 @@ class ScanConfig:
     detector: Callable[[], object] | None = None  # builds a fresh PySceneDetect detector; None: no scene split
     split_duration: float | None = None  # data-juicer's video_split_by_duration_mapper, per scene
     min_last_split_duration: float = 0.0
-    motion: MotionConfig | None = None
+    # per measuring op of the recipe (MeasuredFilter.measure): (fps, pool) -> one clip's FrameMeasure
+    measures: tuple[Callable[..., FrameMeasure], ...] = ()
     requests: tuple[FrameRequest, ...] = ()
 
 
@@ -95,7 +96,7 @@ def _reader(video, out: queue.Queue, stop: threading.Event, index: int = 0) -> N
         out.put(None)
 
 
-def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
+def scan(path: str, cfg: ScanConfig, keyframe_times: "tuple[float, ...] | Keys" = (),
          on_clip: Callable[[ClosedClip], None] = lambda c: None,
          on_open: Callable[[float, int, int, int], None] | None = None,
          progress: Callable[[int, int], None] | None = None, window: Window | None = None) -> ScanResult:
@@ -133,7 +134,7 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
     lag = 2 + max(getattr(detector, "event_buffer_length", 0) or 0, getattr(detector, "_min_scene_len", 0) or 0,
                   getattr(detector, "window_width", 0) or 0) if detector else 0
 
-    keys = deque(sorted(keyframe_times))
+    keys = keyframe_times if isinstance(keyframe_times, Keys) else Keys(keyframe_times)
     state = Pieces(cfg, fps, on_clip, window)
     times = Timeline()
     pending: deque = deque()  # (index, frame) awaiting a final scene membership and display time
@@ -147,7 +148,7 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: tuple[float, ...] = (),
     reader = threading.Thread(target=_reader, args=(video, frames_q, stop, first), daemon=True)
     workers = min(4, os.cpu_count() or 1)
     with ThreadPoolExecutor(workers, thread_name_prefix="flow") as pool:
-        state.pool = pool if cfg.motion else None
+        state.pool = pool if cfg.measures else None
         reader.start()
         try:
             while True:
@@ -233,7 +234,7 @@ def _index_of(cut, recent: deque, committed: int) -> int:
     return -1
 
 
-def _commit(state: Pieces, pending: deque, times: Timeline, keys: deque, fps: float, cuts: set[int],
+def _commit(state: Pieces, pending: deque, times: Timeline, keys: Keys, fps: float, cuts: set[int],
             last: float | None) -> None:
     """Place the oldest pending frame: it presents from the earliest time not yet taken to the next.
 
@@ -241,10 +242,7 @@ def _commit(state: Pieces, pending: deque, times: Timeline, keys: deque, fps: fl
     jump ahead (pieces.Timeline), a key would be passed over before the frame that carries it came."""
     index, frame = pending.popleft()
     t = times.pop()
-    is_key = False
-    while keys and keys[0] <= t + 0.5 / fps:
-        is_key = is_key or abs(keys[0] - t) <= 0.5 / fps
-        keys.popleft()
+    is_key = keys.match(t, 0.5 / fps)
     nxt = times.peek()
     state.commit(index, t, nxt if nxt is not None else t + last, frame, is_key, cuts)
 

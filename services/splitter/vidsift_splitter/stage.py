@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 import time
 
-from vidsift import layout
+from vidsift import frameindex, layout
 from vidsift.frames import encode_jpeg
 from vidsift.jobs import clip_id
-from vidsift.ops.base import Decision, Filter
+from vidsift.ops.base import Decision, Filter, MeasuredFilter, SpanMapper
 from vidsift.ops.registry import op_class
 from vidsift.pipeline import StageContext
 from vidsift.refs import ClipRef, FrameRef, SourceInfo, SourceRef
@@ -16,10 +16,6 @@ from vidsift.storage import UNUSABLE_INPUT, ObjectStat, check_unchanged, fingerp
 
 from .clip_builder import ClosedClip
 from .errors import InputError
-from .ops.motion import VideoMotionScoreFilter
-from .ops.resolution import VideoResolutionFilter
-from .ops.split_by_duration import VideoSplitByDurationMapper
-from .ops.split_by_scene import VideoSplitBySceneMapper
 from .probe import Probe, probe
 from .ranges import plan, scan_range
 from .scan import ScanConfig, scan
@@ -41,19 +37,17 @@ def frame_requests(ctx: StageContext):
 
 
 def scan_config(ops, stats: dict, requests) -> ScanConfig:
+    """The decode pass's settings: the span makers' options, and the measures and sample frames the
+    clips need, unless a filter that judges the source's own stats (resolution) rejects every clip
+    of it anyway (then nothing is measured or kept)."""
     cfg = {}
     for op in ops:
-        if isinstance(op, VideoSplitBySceneMapper):
-            cfg["detector"] = op.detector_factory()
-        elif isinstance(op, VideoSplitByDurationMapper):
-            cfg["split_duration"] = op.params.split_duration
-            cfg["min_last_split_duration"] = op.params.min_last_split_duration
-    # Motion is skipped when every clip of the source is rejected by resolution anyway.
-    res_ok = all(op.decide(stats).keep for op in ops if isinstance(op, VideoResolutionFilter))
-    motion = next((op for op in ops if isinstance(op, VideoMotionScoreFilter)), None)
-    if motion is not None and res_ok:
-        cfg["motion"] = motion.motion_config()
-    return ScanConfig(requests=requests if res_ok else (), **cfg)
+        if isinstance(op, SpanMapper):
+            cfg.update(op.span_options())
+    source_ok = all(op.decide(stats).keep for op in ops
+                    if isinstance(op, Filter) and op.stat_keys and set(op.stat_keys) <= set(stats))
+    measures = tuple(op.measure for op in ops if isinstance(op, MeasuredFilter)) if source_ok else ()
+    return ScanConfig(requests=requests if source_ok else (), measures=measures, **cfg)
 
 
 def first_rejection(filters: list[Filter], stats: dict) -> Decision | None:
@@ -118,15 +112,18 @@ class _Clips:
 
 def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[ClipRef | SourceRef]:
     t0 = time.monotonic()
-    meta, source_stats, cfg = _prepare(src, ctx, ops, source_id)
-    ranges = plan(src.path, meta, cfg, ctx.settings.split_range_s)
+    # The container's header is enough to plan: a long source is never demuxed whole (its range
+    # tasks demux their own parts), so split workers without a shared cache read it about once.
+    head, _, head_cfg = _prepare(src, ctx, ops, source_id, probe(src.path, src.open, demux=False))
+    ranges = plan(src.path, head, head_cfg, ctx.settings.split_range_s)
     if ranges is not None:  # a long source: range tasks instead of one long scan
         src.check()
-        doc = {**ranges.to_doc(ref.uri), "probe": meta.to_doc(), "source_id": source_id, "size": src.stat.size,
-               "etag": src.stat.etag}
+        doc = {**ranges.to_doc(ref.uri), "probe": head.to_doc(), "source_id": source_id, "size": src.stat.size,
+               "etag": src.stat.etag, "indexed": head.indexed}
         ctx.jobs.save_plan(source_id, doc)
         ctx.emit("planned", STAGE, uri=ref.uri, ranges=len(ranges.ranges), seconds=time.monotonic() - t0)
         return _range_refs(ref, doc)
+    meta, source_stats, cfg = _prepare(src, ctx, ops, source_id)
     clips = _Clips(ref, ctx, ops, source_id, source_stats)
     opened: dict[str, SourceInfo] = {}
 
@@ -190,8 +187,8 @@ def _split_range(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) ->
     t0 = time.monotonic()
     # The plan's probe: the range task reads only its own bytes (and the warm-up's), not the source.
     meta, source_stats, cfg = _prepare(src, ctx, ops, source_id, Probe.from_doc(doc["probe"]) if "probe" in doc else None)
-    result, closed, first = scan_range(src.path, cfg, meta, doc["fps"], (ref.range_start, ref.range_end),
-                                       progress=_progress(ctx, ref))
+    result, closed, first, part = scan_range(src.path, cfg, meta, doc["fps"], (ref.range_start, ref.range_end),
+                                              progress=_progress(ctx, ref))
     if result.eof and result.frames != doc["frames"]:
         log.warning("%s: decoded %d frames, the plan counted %d; clip references keep the plan's count",
                     ref.uri, result.frames, doc["frames"])
@@ -206,7 +203,7 @@ def _split_range(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) ->
     ctx.jobs.save_range(source_id, ref.range_start, {
         "range": [ref.range_start, ref.range_end], "source": info.model_dump(mode="json"),
         "clips": [c.to_message() for c in clips.survivors], "closed": clips.closed, "first_frame": first,
-        "scenes": [list(sc) for sc in result.scenes]})
+        "scenes": [list(sc) for sc in result.scenes], "index": part})
     _finish_plan(ctx, ops, source_id)
     ctx.emit("split", STAGE, uri=ref.uri, clips=len(clips.survivors), scenes=len(result.scenes),
              dropped=result.dropped, seconds=time.monotonic() - t0)
@@ -227,6 +224,9 @@ def _finish_plan(ctx: StageContext, ops, source_id: str) -> None:
     info = SourceInfo.model_validate(parts[-1]["source"])
     if not sum(p["closed"] for p in parts):
         _no_clips(ctx, ops, doc["uri"], info)
+    index = frameindex.join(doc, [p.get("index") for p in parts])  # the ranges' parts: one whole demux's
+    if index is not None:
+        ctx.jobs.save_index(source_id, index)
     ctx.jobs.save_source(info, [ClipRef.model_validate(c) for p in parts for c in p["clips"]])
 
 
@@ -248,10 +248,8 @@ def _no_clip_reason(ops, info: SourceInfo) -> str:
 
 
 def _stats(c: ClosedClip, source_stats: dict) -> dict:
-    stats = {"video_duration": round(c.end_t - c.start_t, 6), "video_frames": c.num_frames, **source_stats}
-    if c.motion is not None:
-        stats["video_motion_score"] = c.motion
-    return stats
+    return {"video_duration": round(c.end_t - c.start_t, 6), "video_frames": c.num_frames, **source_stats,
+            **c.stats}
 
 
 def _store_frames(ctx: StageContext, source_id: str, c: ClosedClip) -> tuple[FrameRef, ...]:

@@ -124,3 +124,35 @@ class Filter(Op):
             stats={stat: value},
             reason=None if keep else range_reason(stat, value, lo, hi),
         )
+
+
+# Contracts per kind of op: the op computes; its stage only feeds it. -----------------------------
+
+
+class FrameMeasure:
+    """One clip's accumulator in the first stage's single decode pass: ``add`` gets each decoded
+    frame of the clip (BGR uint8, in order, ``rel`` = its index from the clip's first frame) as it
+    arrives; ``close`` returns the clip's stats once its length is known."""
+
+    def add(self, rel: int, frame: Any) -> None:
+        raise NotImplementedError
+
+    def close(self, total: int) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class MeasuredFilter(Filter):
+    """A filter of the first stage whose stats are measured from the clip's frames during the one
+    decode pass (motion is the first): ``measure`` starts one clip's accumulator. ``pool`` is an
+    executor the measure may run work on, in parallel with decoding (None: run inline)."""
+
+    def measure(self, fps: float, pool: Any = None) -> FrameMeasure:
+        raise NotImplementedError
+
+
+class SpanMapper(Mapper):
+    """A first-stage mapper that cuts sources into clip spans (scene cuts, fixed durations):
+    ``span_options`` are its settings of the decode pass that makes the spans."""
+
+    def span_options(self) -> dict[str, Any]:
+        raise NotImplementedError

@@ -1,4 +1,4 @@
-"""video_motion_score_filter: data-juicer's Farneback motion score (see vidsift_splitter.motion)."""
+"""video_motion_score_filter: data-juicer's Farneback motion score (measured in the split pass: motion.MotionMeasure)."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import sys
 
 from pydantic import Field, PositiveFloat, PositiveInt, field_validator
 
-from vidsift.ops.base import Filter, FilterParams
+from vidsift.ops.base import FilterParams, MeasuredFilter
 
-from ..motion import FARNEBACK_DEFAULTS, MotionConfig
+from ..motion import FARNEBACK_DEFAULTS, MotionConfig, MotionMeasure
 
 
-class VideoMotionScoreFilter(Filter):
+class VideoMotionScoreFilter(MeasuredFilter):
     name = "video_motion_score_filter"
     stage = "split"
     stat_keys = ("video_motion_score",)
@@ -49,6 +49,9 @@ class VideoMotionScoreFilter(Filter):
             sampling_fps=p.sampling_fps, size=size, max_size=p.max_size, divisible=p.divisible,
             relative=p.relative, farneback=tuple((k, getattr(p, k)) for k in FARNEBACK_DEFAULTS),
         )
+
+    def measure(self, fps: float, pool=None) -> MotionMeasure:
+        return MotionMeasure(self.motion_config(), fps, pool)
 
     def decide(self, stats):
         p = self.params

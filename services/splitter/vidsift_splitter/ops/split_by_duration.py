@@ -10,13 +10,17 @@ from __future__ import annotations
 
 from pydantic import NonNegativeFloat, PositiveFloat
 
-from vidsift.ops.base import Mapper, OpParams
+from vidsift.ops.base import OpParams, SpanMapper
 
 
-class VideoSplitByDurationMapper(Mapper):
+class VideoSplitByDurationMapper(SpanMapper):
     name = "video_split_by_duration_mapper"
     stage = "split"
 
     class Params(OpParams):
         split_duration: PositiveFloat = 10.0
         min_last_split_duration: NonNegativeFloat = 0.0
+
+    def span_options(self) -> dict:
+        p = self.params
+        return {"split_duration": p.split_duration, "min_last_split_duration": p.min_last_split_duration}

@@ -6,10 +6,10 @@ from typing import Literal
 
 from pydantic import NonNegativeInt
 
-from vidsift.ops.base import Mapper, OpParams
+from vidsift.ops.base import OpParams, SpanMapper
 
 
-class VideoSplitBySceneMapper(Mapper):
+class VideoSplitBySceneMapper(SpanMapper):
     name = "video_split_by_scene_mapper"
     stage = "split"
 
@@ -31,6 +31,9 @@ class VideoSplitBySceneMapper(Mapper):
         "AdaptiveDetector": ("luma_only", "window_width", "min_content_val"),
         "ThresholdDetector": ("fade_bias", "add_final_scene"),
     }
+
+    def span_options(self) -> dict:
+        return {"detector": self.detector_factory()}
 
     def detector_factory(self):
         """A callable building a fresh detector (detectors keep per-video state)."""
