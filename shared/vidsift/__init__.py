@@ -8,6 +8,5 @@ The Python API is the commands, callable: ``vidsift.run``, ``vidsift.submit``, `
 (``vidsift.api``; docs/python-api.md).
 """
 
-__version__ = "0.1.0"
-
-from .api import RunFailed, VidsiftError, export, run, submit  # noqa: E402 - after __version__, which the CLI reads
+from .api import RunFailed, VidsiftError, export, run, submit
+from .version import __version__

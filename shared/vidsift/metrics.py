@@ -31,10 +31,10 @@ from typing import Any, Iterator
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, multiprocess, start_http_server, values
 
-from . import __version__
 from .ops.base import STAGES
 from .outcomes import is_failure, reason_label
 from .outcomes import label as _label
+from .version import __version__
 
 # The observer events stage code may emit, and the data each carries (others are ignored).
 EVENTS = {

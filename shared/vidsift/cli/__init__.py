@@ -8,7 +8,7 @@ import logging
 
 import click
 
-from .. import __version__
+from ..version import __version__
 
 # Subcommand modules, imported lazily so `vidsift --help` stays fast and a CPU image without
 # torch can still run every command it needs.

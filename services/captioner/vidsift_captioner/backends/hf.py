@@ -18,19 +18,9 @@ from typing import Sequence
 import numpy as np
 
 from . import Caption
+from .torch_device import device_and_dtype
 
 log = logging.getLogger(__name__)
-
-
-def device_and_dtype(params):
-    """bf16 on a GPU (half the memory, same captions in practice), fp16 on one without bf16; float32
-    on a CPU. The choice is the scorer's (one place for both services' torch models)."""
-    import torch
-
-    from vidsift_scorer.backends.torch_common import pick_dtype
-
-    device = params.accelerator or ("cuda" if torch.cuda.is_available() else "cpu")
-    return device, pick_dtype("auto", device)
 
 
 def load(params):

@@ -26,7 +26,7 @@ from typing import Sequence
 import numpy as np
 
 from . import Caption
-from .hf import device_and_dtype
+from .torch_device import device_and_dtype
 
 log = logging.getLogger(__name__)
 
