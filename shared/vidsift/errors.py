@@ -8,11 +8,16 @@ object) never get here: the stage records them as rejections with their own type
 from __future__ import annotations
 
 from .outcomes import ErrorType
+from .stages import stage_specs
 from .storage import StorageError
 from .storage.http import InputTimeout
 
-# Stages whose failures are a model's or an API's: an unexpected error there is a model_error.
-MODEL_STAGES = ("score", "caption")
+
+def _model_stage(stage: str | None) -> bool:
+    """A stage whose failures are a model's or an API's (StageSpec.work): an unexpected error there
+    is a model_error, a time limit a model_timeout."""
+    spec = stage_specs().get(stage) if stage else None
+    return spec is not None and spec.work == "model"
 
 
 def classify(exc: BaseException, stage: str | None = None) -> ErrorType:
@@ -24,11 +29,11 @@ def classify(exc: BaseException, stage: str | None = None) -> ErrorType:
         return ErrorType.STORAGE_ERROR
     if isinstance(exc, TimeoutError):
         return ErrorType.DECODE_TIMEOUT
-    if stage in MODEL_STAGES:
+    if _model_stage(stage):
         return ErrorType.MODEL_ERROR
     return ErrorType.INTERNAL_ERROR
 
 
 def time_limit_type(stage: str) -> ErrorType:
-    """The type of a task that ran past its time limit: a model's, or decoding's (split, resize)."""
-    return ErrorType.MODEL_TIMEOUT if stage in MODEL_STAGES else ErrorType.DECODE_TIMEOUT
+    """The type of a task that ran past its time limit: a model's, or decoding's."""
+    return ErrorType.MODEL_TIMEOUT if _model_stage(stage) else ErrorType.DECODE_TIMEOUT

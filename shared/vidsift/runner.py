@@ -24,6 +24,7 @@ from .ops.base import STAGES
 from .pipeline import StageContext, route, run_stage
 from .recipe import Recipe, recipe_from_json
 from .refs import ClipRef, SourceRef
+from .stages import first_stage
 from .storage import FileStorage
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def process_source(uri: str, ctx: StageContext, meta: dict | None = None) -> Sou
     # A long source's split returns its range references, which go through split again (as the
     # transport routes them back to the split queue); each range's clips go on before the next range.
     todo: list[tuple[str, SourceRef | ClipRef]] = [
-        ("split", SourceRef(job=ctx.jobs.job, uri=uri, recipe_id=ctx.recipe.id, meta=meta or None))]
+        (first_stage(), SourceRef(job=ctx.jobs.job, uri=uri, recipe_id=ctx.recipe.id, meta=meta or None))]
     while todo:
         stage, ref = todo.pop(0)
         try:

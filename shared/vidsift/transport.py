@@ -28,6 +28,7 @@ from .outcomes import ErrorType
 from .pipeline import QUEUES, TASKS, StageContext, route, run_stage
 from .queues import DELIVERY_LIMIT, EXCHANGE, all_queues, declare_topology
 from .refs import BadMessage, ClipRef, SourceRef, parse_message, to_message
+from .stages import first_stage
 from .time_limits import ScaledRequest, check_time_limits
 
 log = logging.getLogger(__name__)
@@ -77,8 +78,8 @@ def make_app(settings: Settings | None = None) -> Celery:
         worker_hijack_root_logger=False,
         worker_detect_quorum_queues=True,
         task_default_exchange=EXCHANGE.name,
-        task_default_queue=QUEUES["split"],
-        task_default_routing_key=QUEUES["split"],
+        task_default_queue=QUEUES[first_stage()],
+        task_default_routing_key=QUEUES[first_stage()],
     )
     for stage in STAGES:
         _register(app, stage, settings)
@@ -93,7 +94,7 @@ def _job_context(settings: Settings, job: str, recipe_id: str) -> StageContext:
 
 
 def _register(app: Celery, stage: str, settings: Settings) -> None:
-    kind = SourceRef if stage == "split" else ClipRef
+    kind = SourceRef if stage == first_stage() else ClipRef
 
     # shared=False: a second app in the same process (other settings) must not take over this task.
     @app.task(name=TASKS[stage], bind=True, acks_late=True, Request=ScaledRequest, shared=False)

@@ -21,6 +21,7 @@ def submit(ctx, uris, job, recipe, url_col, caption_col, save_cols):
     from ..layout import RECIPE
     from ..queues import declare_topology
     from ..refs import SourceRef, to_message
+    from ..stages import first_stage
     from ..transport import make_app, publish
 
     settings = settings_from(ctx)
@@ -40,6 +41,6 @@ def submit(ctx, uris, job, recipe, url_col, caption_col, save_cols):
     declare_topology(app)
     jobs.save_recipe(rec)
     for ref in refs:
-        publish(app, "split", to_message(ref))
+        publish(app, first_stage(), to_message(ref))
     click.echo(f"submitted {len(refs)} video(s) to job {job} (recipe {rec.id})")
     return {"job": job, "recipe_id": rec.id, "submitted": len(refs)}  # vidsift.submit()'s result
