@@ -34,3 +34,15 @@ def test_failures_and_whose_fault(error_type, failure, kind):
     assert is_failure(line) is failure and failure_kind(line) == kind
     if error_type:
         assert reason_label(line) == error_type
+
+
+def test_error_types_and_their_flags():
+    from vidsift.outcomes import ErrorType
+
+    assert {e for e in ErrorType if e.kind == "decision"} == {"no_clips", "duplicate_source"}
+    assert {e for e in ErrorType if e.kind == "input"} == {
+        "not_found", "input_refused", "source_changed", "corrupt_video", "unreadable", "no_video_stream",
+        "unsupported_codec", "no_decodable_frames", "bad_frame", "decode_timeout", "input_timeout"}
+    # a retry would not help: failed at once, replayable from the DLQ
+    assert {e for e in ErrorType if e.final} == {"decode_timeout", "model_timeout", "out_of_memory", "input_timeout"}
+    assert ErrorType("model_error") is ErrorType.MODEL_ERROR and f"{ErrorType.MODEL_ERROR}" == "model_error"

@@ -32,7 +32,7 @@ class Settings:
     scratch_max_bytes: int = 4 * 1024**3
     read_block_bytes: int = 4 * 1024**2  # the largest block; a source's is about 1/256 of it (blockcache.py)
     metrics_port: int = 0
-    # This worker's stage: task time-limit maxima (s), scaled down by the work's length (transport.py);
+    # This worker's stage: task time-limit maxima (s), scaled down by the work's length (time_limits.py);
     # both must stay below RabbitMQ's consumer_timeout or the broker closes the channel mid-task.
     task_soft_time_limit: float = 540.0
     task_time_limit: float = 600.0

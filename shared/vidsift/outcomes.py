@@ -4,7 +4,9 @@ A record is accepted, rejected (a decision about the data: a filter's, ``no_clip
 ``duplicate_source``) or failed (it could not be processed: it has an error type that is not a
 decision). Its reason is free text ("video_duration 0.5 < min 1"); ``reason_class`` is the one
 grouping of reasons the summary, the report and ``vidsift status`` count by, and ``reason_label`` the
-same class as a bounded Prometheus label. Nothing here imports the rest of vidsift.
+same class as a bounded Prometheus label. ``ErrorType`` is every error type there is, and what it
+means for counting and retrying (``errors.classify`` says which one an exception is). Nothing here
+imports the rest of vidsift.
 """
 
 from __future__ import annotations
@@ -55,6 +57,9 @@ class ErrorType(StrEnum):
     INTERNAL_ERROR = "internal_error", SYSTEM
     WORKER_LOST = "worker_lost", SYSTEM  # the broker dead-lettered it: the worker died on every delivery
     BAD_MESSAGE = "bad_message", SYSTEM  # a message that does not parse or decode
+    # `vidsift export --recipe`: a clip the new recipe sends through a filter it never reached
+    # (rethreshold.py); counted with the failures, as it has always been
+    NEEDS_RECOMPUTE = "needs_recompute", SYSTEM
 
     @classmethod
     def kind_of(cls, error_type: str) -> str:

@@ -23,6 +23,7 @@ from typing import Any, Iterable
 
 from .jobs import sort_key
 from .ops.base import STAGES, Filter, FilterParams
+from .outcomes import ErrorType
 from .recipe import OpSpec, Recipe
 
 # Parameters every filter has that never change a stat: data-juicer scheduling hints, the data keys,
@@ -30,7 +31,7 @@ from .recipe import OpSpec, Recipe
 NEUTRAL_PARAMS = frozenset(FilterParams.model_fields)
 # Keys a rejected line carries on top of a manifest line (see jobs.JobStore.reject_clip).
 REJECTION_KEYS = ("stage", "op", "reason", "error_type")
-RECOMPUTE = "needs_recompute"
+RECOMPUTE = ErrorType.NEEDS_RECOMPUTE
 
 
 class RethresholdError(ValueError):

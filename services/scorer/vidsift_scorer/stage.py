@@ -19,6 +19,7 @@ import numpy as np
 
 from vidsift.batching import Batcher
 from vidsift.frames import clip_positions, load_frames
+from vidsift.outcomes import ErrorType
 from vidsift.pipeline import StageContext
 from vidsift.recipe import Recipe
 from vidsift.refs import ClipRef
@@ -131,7 +132,7 @@ def _score_clips(clips: list[ClipRef], ctx: StageContext) -> list[list[ClipRef]]
             try:
                 batch[i] = _frames(clips[i], op, ctx, frame_cache[i])
             except _BadFrames as exc:
-                ctx.jobs.reject_clip(clips[i], "score", op.name, str(exc), live.pop(i), error_type="bad_frame")
+                ctx.jobs.reject_clip(clips[i], "score", op.name, str(exc), live.pop(i), error_type=ErrorType.BAD_FRAME)
         if not batch:
             continue
         scores = np.asarray(batcher_for(op)([f for fs in batch.values() for f in fs]), dtype=np.float64)

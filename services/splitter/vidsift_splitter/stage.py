@@ -10,6 +10,7 @@ from vidsift.frames import encode_jpeg
 from vidsift.jobs import clip_id
 from vidsift.ops.base import Decision, Filter, MeasuredFilter, SpanMapper
 from vidsift.ops.registry import op_class
+from vidsift.outcomes import ErrorType
 from vidsift.pipeline import StageContext
 from vidsift.refs import ClipRef, FrameRef, SourceInfo, SourceRef
 from vidsift.storage import UNUSABLE_INPUT, ObjectStat, check_unchanged, fingerprint, unusable_input_type
@@ -75,7 +76,7 @@ def split_source(ref: SourceRef, ctx: StageContext) -> list[ClipRef | SourceRef]
             if split_uri != ref.uri:
                 # Clip ids come from the content: the clips exist once, under the first URI.
                 ctx.jobs.reject_input(ref.uri, STAGE, None, f"same content as {split_uri} (source {source_id}), "
-                                      "whose clips are in this job already", "duplicate_source")
+                                      "whose clips are in this job already", ErrorType.DUPLICATE_SOURCE)
                 return []
             log.info("%s already %s (%d refs); re-publishing", ref.uri, "split" if done else "planned", len(out))
             return out
@@ -231,7 +232,7 @@ def _finish_plan(ctx: StageContext, ops, source_id: str) -> None:
 
 
 def _no_clips(ctx: StageContext, ops, uri: str, info: SourceInfo) -> None:
-    ctx.jobs.reject_input(uri, STAGE, _no_clip_op(ops), _no_clip_reason(ops, info), "no_clips",
+    ctx.jobs.reject_input(uri, STAGE, _no_clip_op(ops), _no_clip_reason(ops, info), ErrorType.NO_CLIPS,
                           stats={"video_duration": round(info.duration, 6), "video_frames": info.frames})
 
 
