@@ -340,21 +340,24 @@ class JobWatch:
     """JobStore.outstanding's rule on direct S3 listings, reading each source document once."""
 
     def __init__(self, client, bucket: str, root: str, uris: list[str]):
+        from vidsift import layout
         from vidsift.jobs import input_record_id
 
+        self.layout = layout
         self.client, self.bucket, self.root = client, bucket, root
         self.inputs = {input_record_id(u): u for u in uris}
         self.split: dict[str, tuple[float, list[str]]] = {}  # uri -> (document time, clip ids passed on)
         self._seen: set[str] = set()
 
     def outstanding(self) -> list[str]:
-        for key, (t, _) in listing(self.client, self.bucket, self.root + "sources/").items():
+        sources = self.root + self.layout.SOURCES
+        for key, (t, _) in listing(self.client, self.bucket, sources).items():
             if key not in self._seen:
-                body = self.client.get_object(Bucket=self.bucket, Key=self.root + "sources/" + key)["Body"].read()
+                body = self.client.get_object(Bucket=self.bucket, Key=sources + key)["Body"].read()
                 doc = json.loads(body)
                 self.split[doc["source"]["uri"]] = (t, [c["id"] for c in doc["clips"]])
                 self._seen.add(key)
-        done = {k[:-5] for k in listing(self.client, self.bucket, self.root + "records/")}
+        done = {self.layout.record_id_of(k) for k in listing(self.client, self.bucket, self.root + self.layout.RECORDS)}
         return [u for rid, u in self.inputs.items()
                 if rid not in done and (u not in self.split or not set(self.split[u][1]) <= done)]
 
@@ -363,7 +366,10 @@ class JobWatch:
 def run_distributed(s3, uris: list[str], inputs: str, recipe: Path, work: Path, cpus: set[int],
                     split_concurrency: int, timeout: float, extra_env: dict) -> dict:
     run = uuid.uuid4().hex[:8]
-    job, root = f"soak-{run}", f"run-{run}/jobs/soak-{run}/"
+    from vidsift import layout
+
+    job = f"soak-{run}"
+    root = layout.job_url(f"run-{run}", job) + "/"
     client = s3_client(s3)
     with ExitStack() as stack:
         vhost = make_vhost(stack)
@@ -410,7 +416,7 @@ def run_distributed(s3, uris: list[str], inputs: str, recipe: Path, work: Path, 
     return {"t0": t0, "t1": t1, "timed_out": bool(left), "outstanding": len(left), "final": final,
             "scrapes": sampler.scrapes, "rss": sampler.rss, "broker": broker_stats,
             "read": {s: p.bytes for s, p in proxies.items()}, "gets": {s: p.gets for s, p in proxies.items()},
-            "objects": objects, "root": f"jobs/{job}/", "split": watch.split}
+            "objects": objects, "root": layout.job_prefix(job) + "/", "split": watch.split}
 
 
 def run_embedded(s3, uris: list[str], inputs: str, recipe: Path, work: Path, cpus: set[int], workers: int,
@@ -478,8 +484,9 @@ def report(args, specs, paths, dist, emb, cores) -> None:
                 for o in ("accepted", "rejected", "failed")}
     es = emb["summary"]
     # Records of clips (not of inputs: those are `src-...`), timed by their S3 Last-Modified.
-    records = {k[len(dist["root"] + "records/"):-5]: t for k, (t, _) in dist["objects"].items()
-               if k.startswith(dist["root"] + "records/")}
+    from vidsift.layout import RECORDS, record_id_of
+
+    records = {record_id_of(k): t for k, (t, _) in dist["objects"].items() if k.startswith(dist["root"] + RECORDS)}
     clip_times = {k: t for k, t in records.items() if not k.startswith("src-")}
     clips = len(clip_times)
     e2e = [t - dist["t0"] for t in clip_times.values()]

@@ -25,9 +25,14 @@ RECORDS = "records/"
 THUMBS = "thumbs/"
 
 
+def job_prefix(job: str) -> str:
+    """The root of job ``job`` relative to the storage root."""
+    return f"jobs/{job}"
+
+
 def job_url(storage_url: str, job: str) -> str:
     """The root of job ``job`` in the storage at ``storage_url`` (VIDSIFT_STORAGE_URL)."""
-    return f"{storage_url.rstrip('/')}/jobs/{job}"
+    return f"{storage_url.rstrip('/')}/{job_prefix(job)}"
 
 
 def source_key(source_id: str) -> str:
