@@ -78,3 +78,22 @@ def test_a_span_mapper_sets_only_settings_of_the_decode_pass(name):
     assert cls.stage == first_stage()
     options = cls(_params(name)).span_options()
     assert options and set(options) <= {f.name for f in dataclasses.fields(ScanConfig)}
+
+
+# The stats the split pass gives every clip itself (stage._stats): filters of them need no measure.
+PASS_STATS = {"video_duration", "video_frames", "video_width", "video_height"}
+
+
+@pytest.mark.parametrize("name", op_names())
+def test_every_op_computes_through_one_contract(name):
+    """Each op is one kind its stage knows how to feed: a span maker or a measure of the split pass,
+    a model over sample frames, a materialiser, a captioner — or a filter of the pass's own stats."""
+    from vidsift.ops.base import Captioner, FrameModelFilter, Materialiser
+    from vidsift.stages import first_stage
+
+    cls = op_class(name)
+    kinds = [k for k in (SpanMapper, MeasuredFilter, FrameModelFilter, Materialiser, Captioner) if issubclass(cls, k)]
+    if not kinds:
+        assert issubclass(cls, Filter) and cls.stage == first_stage() and set(cls.stat_keys) <= PASS_STATS
+    else:
+        assert len(kinds) == 1

@@ -12,6 +12,7 @@ import time
 from typing import Sequence
 
 from vidsift.frames import load_frames
+from vidsift.ops.base import Captioner
 from vidsift.pipeline import StageContext
 from vidsift.refs import ClipRef
 
@@ -29,8 +30,8 @@ def caption_clip(clip: ClipRef, ctx: StageContext) -> list[ClipRef]:
 def caption_clips(clips: Sequence[ClipRef], ctx: StageContext) -> list[ClipRef]:
     survivors = list(clips)
     for op in ctx.ops(STAGE):
-        if not isinstance(op, VideoCaptioningMapper):
-            raise TypeError(f"{op.name} is not a captioning op; the caption stage runs only those")
+        if not isinstance(op, Captioner):
+            raise TypeError(f"{op.name} is not a Captioner; the caption stage runs only those")
         survivors = _caption(op, survivors, ctx)
     return survivors
 

@@ -156,3 +156,36 @@ class SpanMapper(Mapper):
 
     def span_options(self) -> dict[str, Any]:
         raise NotImplementedError
+
+
+class FrameModelFilter(Filter):
+    """A filter whose stat a model computes from the clip's stored sample frames (no video decode):
+    ``backend_spec`` names the model that turns frames into one score per frame (kind, options;
+    nothing is loaded), ``stats_from_scores`` reduces a clip's scores to its stats. The stage loads
+    each model once per process and batches frames of many clips through it."""
+
+    def backend_spec(self) -> tuple[str, dict[str, Any]]:
+        raise NotImplementedError
+
+    def stats_from_scores(self, scores: Any) -> dict[str, Any]:
+        raise NotImplementedError
+
+
+class Materialiser(Mapper):
+    """A mapper that writes a clip's span of the source as new media: ``outputs(geometry)`` are the
+    outputs it wants for a source of that geometry (each with a ``key`` naming it in the clip's
+    ``resized``); the stage renders every materialiser's outputs from one decode of the span."""
+
+    def outputs(self, geometry: Any) -> list[Any]:
+        raise NotImplementedError
+
+
+class Captioner(Mapper):
+    """A mapper that writes the clip's text from its sample frames: ``caption`` takes the frames of
+    several clips (a batch) and returns one caption each, in order; ``usage`` is what one cost."""
+
+    def caption(self, clips_frames: Any, on_load: Any = None, settings: Any = None) -> list[Any]:
+        raise NotImplementedError
+
+    def usage(self, caption: Any) -> dict[str, Any]:
+        raise NotImplementedError

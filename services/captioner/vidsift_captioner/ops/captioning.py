@@ -15,7 +15,7 @@ import numpy as np
 from pydantic import Field
 
 from vidsift.batching import Batcher
-from vidsift.ops.base import FrameRequest, Mapper, OpParams
+from vidsift.ops.base import Captioner, FrameRequest, OpParams
 
 from ..backends import Caption, get_backend
 from ..backends.openai import DEFAULT_BASE_URL
@@ -96,7 +96,7 @@ def rejection_reason(caption: Caption) -> str | None:
     return None
 
 
-class VideoCaptioningMapper(Mapper):
+class VideoCaptioningMapper(Captioner):
     name = "video_captioning_mapper"
     stage = "caption"
     Params: ClassVar[type[OpParams]] = CaptioningParams

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from vidsift.ops.base import Mapper, OpParams
+from vidsift.ops.base import Materialiser, OpParams
 
 from ..command import OutputSpec
 from ..geometry import Geometry, Mode, chain
@@ -73,7 +73,7 @@ class ResizeParams(OpParams):
         return self
 
 
-class ResizeMapper(Mapper):
+class ResizeMapper(Materialiser):
     stage = "resize"
     Params: ClassVar[type[OpParams]] = ResizeParams
 

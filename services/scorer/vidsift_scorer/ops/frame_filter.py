@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field, PositiveInt, model_validator
 
-from vidsift.ops.base import Decision, Filter, FilterParams, FrameRequest, in_range
+from vidsift.ops.base import Decision, FilterParams, FrameModelFilter, FrameRequest, in_range
 
 REDUCERS = {"avg": np.mean, "max": np.max, "min": np.min}
 
@@ -78,7 +78,7 @@ def reduce(scores: np.ndarray, mode: str) -> float:
     return float(REDUCERS[mode](np.asarray(scores, dtype=np.float64)))
 
 
-class FrameScoreFilter(Filter):
+class FrameScoreFilter(FrameModelFilter):
     stage: ClassVar = "score"
     stat_key: ClassVar[str]
 
