@@ -9,6 +9,8 @@ SUDO=""; [[ $(id -u) -ne 0 ]] && SUDO="sudo"
 need_apt=()
 command -v ffmpeg >/dev/null || need_apt+=(ffmpeg)
 [[ $want_test == 1 ]] && ! command -v promtool >/dev/null && need_apt+=(prometheus)
+# Debian's chromium: tests/test_report_browser.py opens the report in it (playwright drives it; no browser download).
+[[ $want_test == 1 ]] && ! command -v chromium >/dev/null && need_apt+=(chromium)
 if [[ ${#need_apt[@]} -gt 0 ]]; then
   echo "[setup] apt-get install ${need_apt[*]}"
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq

@@ -36,5 +36,5 @@ def test_wheel_contains_services_and_profiles(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     for must in ("vidsift/recipe/profiles/local.yaml", "vidsift/recipe/profiles/default.yaml",
                  "vidsift_splitter/stage.py", "vidsift_scorer/stage.py", "vidsift_resizer/stage.py",
-                 "vidsift_captioner/stage.py", "vidsift/transport.py"):
+                 "vidsift_captioner/stage.py", "vidsift/transport.py", "vidsift/templates/report.html.j2"):
         assert must in names

@@ -1,30 +1,213 @@
-"""The run report: ``report.html`` in a ``vidsift run`` output directory.
+"""The report: ``report.html``, built around decisions — what each op threw away, and why.
 
-Reads ``manifest.jsonl`` (accepted clips), ``rejected.jsonl`` and ``summary.json`` and writes one
-self-contained HTML file: counts per stage, rejections by op and reason, a histogram of every numeric
-stat (accepted and rejected stacked, so a new threshold can be read off it) and a contact sheet of
-accepted clips' sample frames. Histograms are inline SVG so the runner needs no plotting library.
+``vidsift run`` writes it into its output directory; ``vidsift export`` writes one beside what it
+exports, for a distributed job too. From the records (manifest and rejected lines), ``summary.json``
+and the frozen recipe, one page shows:
+
+* the headline counts, taken from the summary itself, so the two always agree;
+* per op and reason class, how many clips it rejected and a contact sheet of them: a clip rejected
+  in the split stage by its thumbnail (a bounded, deterministic sample the splitter keeps, see
+  ``layout.thumb_key``), a later rejection by one of its sample frames;
+* per stat, a histogram with the recipe's thresholds drawn and each bar split into kept / rejected
+  by this stat's filter / rejected by another op (``vidsift.histogram``);
+* accepted clips, playable (a resized output when there is one) with their captions;
+* inputs that gave no clip, and failures (which are not decisions about the data).
+
+The page is a Jinja2 template (``templates/report.html.j2``). Images and videos are files next to it:
+in a run directory, referenced by relative path; for an export, copied into ``<name>_files/`` beside
+the report (only what the page shows, a bounded number), so it opens offline from disk either way.
 """
 
 from __future__ import annotations
 
-import html
 import json
-import math
-from collections import Counter, defaultdict
+import os
+import tempfile
+from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
-from .jobs import is_failure
+from .histogram import histograms
+from .jobs import JobStore, sort_key
 from .ops.base import STAGES
-from .outcomes import reason_class
-from .storage.file import file_url_to_path
+from .outcomes import is_failure, reason_class
+from .recipe import Recipe, recipe_from_json
+from .storage import FileStorage
+from .storage.file import UMASK, file_url_to_path
 
-HIST_BINS = 20
-CONTACT_CLIPS = 200  # clips on the contact sheet; the rest are counted, so the page stays light
-CONTACT_FRAMES = 4  # frames per clip row
-FAILED_ROWS = 200  # failed inputs listed; the rejections table counts them all
+GALLERY = 24  # rejected clips shown per op and reason class (the splitter keeps as many per source)
+ACCEPTED = 48  # accepted clips shown, playable
+LISTED = 200  # inputs without clips and failures listed; every one is counted
+
+
+class Assets(Protocol):
+    def src(self, uri: str) -> str | None:
+        """A path the page can load for an artifact (its URI, or its key in the job store), or None."""
+
+
+class LocalAssets:
+    """The report inside the run directory: artifacts by relative path, so the directory can move."""
+
+    def __init__(self, root: Path):
+        self.root = Path(root).resolve()
+
+    def src(self, uri: str) -> str | None:
+        scheme = urlparse(uri).scheme
+        if scheme not in ("", "file"):
+            return None  # s3:// and the like: not on this disk
+        path = file_url_to_path(uri) if scheme else (self.root / uri)
+        try:
+            rel = path.resolve().relative_to(self.root)
+        except ValueError:
+            return None
+        return rel.as_posix() if (self.root / rel).is_file() else None
+
+
+class CopiedAssets:
+    """A report apart from the job (``vidsift export``, local or S3): each artifact the page shows is
+    copied from the job store into ``folder`` beside the report, once."""
+
+    def __init__(self, jobs: JobStore, dest_dir: Path, folder: str):
+        self.jobs, self.dest, self.folder = jobs, Path(dest_dir), folder
+        self.copied = 0
+
+    def src(self, uri: str) -> str | None:
+        prefix = self.jobs.store.url + "/"
+        key = uri[len(prefix):] if uri.startswith(prefix) else uri
+        if urlparse(key).scheme:
+            return None  # not an artifact of this job
+        path = self.dest / self.folder / key
+        if not path.is_file():
+            if not self.jobs.store.exists(key):
+                return None
+            _write(path, self.jobs.store.get_bytes(key))
+            self.copied += 1
+        return f"{self.folder}/{key}"
+
+
+def headline(summary: dict) -> dict[str, Any]:
+    """The counts the page leads with, from summary.json (never recounted)."""
+    failed_inputs, rejected_inputs = summary.get("failed_inputs") or {}, summary.get("rejected_inputs") or {}
+    n_failed, n_rejected = sum(failed_inputs.values()), sum(rejected_inputs.values())
+    with_clips = summary.get("sources_with_clips", 0)
+    return {
+        "inputs": summary.get("inputs", with_clips + n_failed + n_rejected),
+        "sources_with_clips": with_clips,
+        "rejected_inputs": n_rejected, "rejected_inputs_by_type": rejected_inputs,
+        "failed_inputs": n_failed, "failed_inputs_by_type": failed_inputs,
+        "accepted_clips": summary.get("accepted_clips", 0),
+        "rejected_clips": summary.get("rejected_clips", 0),
+        "failed_clips": sum((summary.get("failed_clips") or {}).values()),
+        "failed_clips_by_type": summary.get("failed_clips") or {},
+    }
+
+
+def stage_counts(accepted: list[dict], rejected: list[dict]) -> list[dict[str, Any]]:
+    """Per stage, in pipeline order: clips that entered, were rejected there, and passed on.
+    ``rejected`` holds decisions only (failures are not rejections)."""
+    clip_rejects = [r for r in rejected if "clip" in r]
+    at = Counter(r.get("stage") or "unknown" for r in clip_rejects)
+    stages = list(STAGES) + sorted(s for s in at if s not in STAGES)
+    entered = len(accepted) + len(clip_rejects)
+    rows = []
+    for stage in stages:
+        rows.append({"stage": stage, "entered": entered, "rejected": at[stage], "passed": entered - at[stage]})
+        entered -= at[stage]
+    return rows
+
+
+def decisions(rejected: list[dict], thumbs: dict[str, str], assets: Assets,
+              per_group: int = GALLERY) -> list[dict[str, Any]]:
+    """Rejected clips per op and reason class, largest op first: count, an example reason, and up to
+    ``per_group`` images (the smallest clip ids that have one, so the same clips as the splitter kept)."""
+    groups: dict[tuple[str, str], dict[str, Any]] = {}
+    for line in sorted((r for r in rejected if "clip" in r), key=lambda r: r["clip"].get("id", "")):
+        op = line.get("op") or f"({line.get('stage') or 'unknown'} stage)"
+        cls = reason_class(line.get("reason")) or "(no reason)"
+        g = groups.setdefault((op, cls), {"op": op, "reason": cls, "stage": line.get("stage") or "",
+                                          "count": 0, "example": line.get("reason") or "", "clips": []})
+        g["count"] += 1
+        if len(g["clips"]) < per_group:
+            src = _image(line, thumbs, assets)
+            if src:
+                g["clips"].append({"src": src, "label": _label(line), "title": line.get("reason") or ""})
+    per_op = Counter()
+    for g in groups.values():
+        per_op[g["op"]] += g["count"]
+    return sorted(groups.values(), key=lambda g: (-per_op[g["op"]], g["op"], -g["count"], g["reason"]))
+
+
+def _image(line: dict, thumbs: dict[str, str], assets: Assets) -> str | None:
+    clip = line["clip"]
+    if clip.get("id") in thumbs:
+        return assets.src(thumbs[clip["id"]])
+    frames = clip.get("frames") or []
+    return assets.src(frames[len(frames) // 2]) if frames else None
+
+
+def _label(line: dict) -> str:
+    clip = line.get("clip") or {}
+    name = Path(urlparse(clip.get("source") or line.get("source") or "").path).name
+    return f"{name} {clip.get('start', 0):.2f}–{clip.get('end', 0):.2f} s"
+
+
+def accepted_gallery(accepted: list[dict], assets: Assets, limit: int = ACCEPTED) -> list[dict[str, Any]]:
+    """Up to ``limit`` accepted clips (the smallest ids: a sample across sources), in source order: the
+    smallest resized output as a video, its middle sample frame as the poster, the caption."""
+    shown = sorted(sorted(accepted, key=lambda l: l["clip"].get("id", ""))[:limit], key=sort_key)
+    out = []
+    for line in shown:
+        clip = line["clip"]
+        resized = clip.get("resized") or {}
+        target = min(resized, key=_area) if resized else None
+        uris = clip.get("frames") or []
+        video = assets.src(resized[target]) if target else None
+        # only what the page shows is resolved (an export copies each): a poster, or a strip of frames
+        poster = assets.src(uris[len(uris) // 2]) if video and uris else None
+        frames = [] if video else [s for s in (assets.src(u) for u in _spread(uris, 4)) if s]
+        out.append({"label": _label(line), "id": clip.get("id", ""), "text": line.get("text") or "",
+                    "video": video, "target": target if video else None, "poster": poster, "frames": frames})
+    return out
+
+
+def _area(target: str) -> int:
+    w, _, h = target.partition("x")
+    return int(w) * int(h) if w.isdigit() and h.isdigit() else 1 << 62
+
+
+def _spread(items: list, n: int) -> list:
+    if len(items) <= n:
+        return items
+    step = (len(items) - 1) / (n - 1)
+    return [items[round(i * step)] for i in range(n)]
+
+
+def context(accepted: list[dict], rejected: list[dict], summary: dict, recipe: Recipe | None,
+            thumbs: dict[str, str], assets: Assets) -> dict[str, Any]:
+    """Everything the template shows."""
+    failures = [r for r in rejected if is_failure(r)]
+    decided = [r for r in rejected if not is_failure(r)]  # decisions about the data only
+    return {
+        "title": f"vidsift report — {summary.get('job', 'job')}",
+        "head": headline(summary),
+        "stages": stage_counts(accepted, decided),
+        "decisions": decisions(decided, thumbs, assets),
+        "no_clip_inputs": [r for r in decided if "clip" not in r][:LISTED],
+        "failures": failures[:LISTED], "n_failures": len(failures),
+        "histograms": histograms(accepted, decided, recipe),
+        "accepted": accepted_gallery(accepted, assets), "n_accepted": len(accepted),
+        "per_group": GALLERY, "summary_json": json.dumps(summary, indent=2, sort_keys=True),
+        "recipe_id": recipe.id if recipe else summary.get("recipe_id", ""),
+    }
+
+
+def render(ctx: dict[str, Any]) -> str:
+    from jinja2 import Environment, PackageLoader, StrictUndefined
+
+    env = Environment(loader=PackageLoader("vidsift", "templates"), autoescape=True, undefined=StrictUndefined,
+                      trim_blocks=True, lstrip_blocks=True)
+    return env.get_template("report.html.j2").render(**ctx)
 
 
 def read_jsonl(path: Path) -> list[dict]:
@@ -33,183 +216,35 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def reason_group(reason: str | None) -> str:
-    return reason_class(reason) or "(no reason)"  # the summary's grouping (vidsift.outcomes)
-
-
-def stage_counts(accepted: list[dict], rejected: list[dict]) -> list[dict[str, Any]]:
-    """Per stage, in pipeline order: clips that entered, were rejected there, and passed on."""
-    clip_rejects = [r for r in rejected if "clip" in r]
-    at = Counter(r.get("stage") or "unknown" for r in clip_rejects)
-    stages = list(STAGES) + sorted(s for s in at if s not in STAGES)
-    entered = len(accepted) + len(clip_rejects)
-    rows = []
-    for stage in stages:
-        rows.append({"stage": stage, "entered": entered, "rejected": at[stage],
-                     "passed": entered - at[stage]})
-        entered -= at[stage]
-    return rows
-
-
-def rejections(rejected: list[dict]) -> list[tuple[str, int, list[tuple[str, int, str]]]]:
-    """[(op, count, [(reason group, count, an example reason)])], largest first."""
-    by_op: dict[str, Counter] = defaultdict(Counter)
-    example: dict[tuple[str, str], str] = {}
-    for r in rejected:
-        op = r.get("op") or f"({r.get('stage') or 'unknown'} stage)"
-        group = reason_group(r.get("reason"))
-        if r.get("error_type"):
-            group = f"{r['error_type']}: {group}"
-        by_op[op][group] += 1
-        example.setdefault((op, group), r.get("reason") or "")
-    out = [(op, sum(c.values()), [(g, n, example[(op, g)]) for g, n in c.most_common()])
-           for op, c in by_op.items()]
-    return sorted(out, key=lambda t: (-t[1], t[0]))
-
-
-def _numbers(value: Any) -> Iterable[float]:
-    """A stat's numeric values: a number, or each number of a per-video list (data-juicer style)."""
-    if isinstance(value, bool) or value is None:
-        return
-    if isinstance(value, (int, float)):
-        if math.isfinite(value):
-            yield float(value)
-    elif isinstance(value, (list, tuple)):
-        for v in value:
-            yield from _numbers(v)
-
-
-def stat_values(accepted: list[dict], rejected: list[dict]) -> dict[str, tuple[list[float], list[float]]]:
-    """{stat: (values of accepted clips, values of rejected clips)} for every numeric stat."""
-    out: dict[str, tuple[list[float], list[float]]] = {}
-    for i, lines in enumerate((accepted, rejected)):
-        for line in lines:
-            for key, value in (line.get("__dj__stats__") or {}).items():
-                vals = list(_numbers(value))
-                if vals:
-                    out.setdefault(key, ([], []))[i].extend(vals)
-    return dict(sorted(out.items()))
-
-
-def histogram_svg(acc: list[float], rej: list[float], bins: int = HIST_BINS) -> str:
-    """Stacked bars (accepted below, rejected above) as inline SVG."""
-    lo, hi = min(acc + rej), max(acc + rej)
-    width = (hi - lo) / bins or 1.0
-    counts = [[0] * bins, [0] * bins]
-    for k, vals in enumerate((acc, rej)):
-        for v in vals:
-            counts[k][min(int((v - lo) / width), bins - 1)] += 1
-    top = max(a + r for a, r in zip(*counts)) or 1
-    W, H, pad = 420, 140, 20
-    bw = (W - 2 * pad) / bins
-    bars = []
-    for b in range(bins):
-        x = pad + b * bw
-        h_acc = (H - 2 * pad) * counts[0][b] / top
-        h_rej = (H - 2 * pad) * counts[1][b] / top
-        tip = f"{lo + b * width:.4g} – {lo + (b + 1) * width:.4g}: {counts[0][b]} accepted, {counts[1][b]} rejected"
-        bars.append(f'<g><title>{html.escape(tip)}</title>'
-                    f'<rect x="{x:.1f}" y="{H - pad - h_acc:.1f}" width="{bw - 1:.1f}" height="{h_acc:.1f}" class="acc"/>'
-                    f'<rect x="{x:.1f}" y="{H - pad - h_acc - h_rej:.1f}" width="{bw - 1:.1f}" height="{h_rej:.1f}" class="rej"/></g>')
-    axis = (f'<text x="{pad}" y="{H - 4}">{lo:.4g}</text>'
-            f'<text x="{W - pad}" y="{H - 4}" text-anchor="end">{hi:.4g}</text>'
-            f'<text x="{pad}" y="12">max {top}/bin</text>')
-    return f'<svg width="{W}" height="{H}" class="hist">{"".join(bars)}{axis}</svg>'
-
-
-def frame_src(uri: str, out_dir: Path) -> str | None:
-    """An <img> src for a frame URI: relative inside the output directory (so it can be moved)."""
-    scheme = urlparse(uri).scheme
-    if scheme in ("http", "https"):
-        return uri
-    if scheme not in ("", "file"):
-        return None  # s3:// and the like: a browser cannot show them
-    path = file_url_to_path(uri)
-    try:
-        return path.relative_to(out_dir.resolve()).as_posix()
-    except ValueError:
-        return path.as_uri()
-
-
-def _table(head: list[str], rows: Iterable[Iterable[Any]]) -> str:
-    th = "".join(f"<th>{html.escape(h)}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(str(c))}</td>" for c in row) + "</tr>" for row in rows)
-    return f"<table><tr>{th}</tr>{body}</table>"
-
-
-def _contact_sheet(accepted: list[dict], out_dir: Path) -> str:
-    from .jobs import sort_key
-
-    rows = []
-    for line in sorted(accepted, key=sort_key)[:CONTACT_CLIPS]:
-        clip = line.get("clip") or {}
-        frames = [s for s in (frame_src(u, out_dir) for u in clip.get("frames") or []) if s]
-        if len(frames) > CONTACT_FRAMES:  # spread the shown frames over the clip
-            step = (len(frames) - 1) / (CONTACT_FRAMES - 1)
-            frames = [frames[round(i * step)] for i in range(CONTACT_FRAMES)]
-        imgs = "".join(f'<img loading="lazy" src="{html.escape(s)}">' for s in frames) or "<i>no frames</i>"
-        name = Path(urlparse(clip.get("source", "")).path).name
-        label = (f"{name} {clip.get('start', 0):.2f}–{clip.get('end', 0):.2f} s "
-                 f"· {str(clip.get('id', ''))[:12]}")
-        text = f'<div class="text">{html.escape(line.get("text") or "")}</div>' if line.get("text") else ""
-        rows.append(f'<div class="clip"><div class="label">{html.escape(label)}</div>{imgs}{text}</div>')
-    more = len(accepted) - CONTACT_CLIPS
-    if more > 0:
-        rows.append(f"<p>… and {more} more accepted clips (see manifest.jsonl).</p>")
-    return "".join(rows) or "<p>No accepted clips.</p>"
-
-
-CSS = """body{font:14px sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin:.5em 0}
-td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}th{background:#f3f3f3}
-.hist .acc{fill:#55a868}.hist .rej{fill:#c44e52}.hist text{font-size:10px}
-.stat{display:inline-block;margin:0 1.5em 1em 0;vertical-align:top}
-.clip{margin:0 0 10px}.clip img{height:96px;margin-right:3px}.label,.text{font-size:12px;color:#555}"""
-
-
-def render(out_dir: Path, accepted: list[dict], rejected: list[dict], summary: dict) -> str:
-    inputs = [r for r in rejected if "clip" not in r]  # records of inputs that gave no clip
-    failed = [r for r in inputs if is_failure(r)]
-    failed_clips = [r for r in rejected if "clip" in r and is_failure(r)]
-    rejected = [r for r in rejected if not is_failure(r)]  # decisions about the data only
-    n_rejected = sum("clip" in r for r in rejected)
-    sources = {r["clip"].get("source") for r in accepted + rejected + failed_clips if "clip" in r}
-    parts = [f"<h1>vidsift run report</h1><p>{len(sources) + len(inputs)} inputs "
-             f"({len(failed)} failed, {len(inputs) - len(failed)} gave no clip), {len(accepted)} clips accepted, "
-             f"{n_rejected} clips rejected, {len(failed_clips)} clips failed.</p>"]
-    if summary:
-        parts.append("<h2>Summary</h2>" + _table(["key", "value"], (
-            (k, v if not isinstance(v, (dict, list)) else json.dumps(v)) for k, v in summary.items())))
-    parts.append("<h2>Clips per stage</h2>" + _table(
-        ["stage", "entered", "rejected", "passed on"],
-        ((r["stage"], r["entered"], r["rejected"], r["passed"]) for r in stage_counts(accepted, rejected))))
-    parts.append("<h2>Rejections by op and reason</h2>")
-    rows = [(op, n, group, gn, ex) for op, n, groups in rejections(rejected) for group, gn, ex in groups]
-    parts.append(_table(["op", "total", "reason", "count", "example"], rows) if rows else "<p>None.</p>")
-    if failed or failed_clips:
-        parts.append("<h2>Failed inputs and clips</h2><p>Not decisions about the data: these could not be "
-                     "processed (<code>vidsift run --resume --retry-failed</code> tries them again).</p>"
-                     + _table(["source", "clip", "stage", "error", "reason"], (
-                         (r.get("source") or r["clip"].get("source"), (r.get("clip") or {}).get("id", ""),
-                          r.get("stage"), r.get("error_type") or "", r.get("reason") or "")
-                         for r in (failed + failed_clips)[:FAILED_ROWS])))
-    parts.append('<h2>Scores</h2><p><span style="color:#55a868">■</span> accepted '
-                 '<span style="color:#c44e52">■</span> rejected</p>')
-    for stat, (acc, rej) in stat_values(accepted, rejected).items():
-        parts.append(f'<div class="stat"><b>{html.escape(stat)}</b> ({len(acc)} accepted, '
-                     f'{len(rej)} rejected)<br>{histogram_svg(acc, rej)}</div>')
-    parts.append("<h2>Accepted clips</h2>" + _contact_sheet(accepted, out_dir))
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>vidsift run report</title>"
-            f"<style>{CSS}</style></head><body>{''.join(parts)}</body></html>\n")
-
-
 def write_run_report(out_dir: str | Path) -> Path:
-    """Write ``out_dir/report.html`` from the run's manifest, rejections and summary; return its path."""
+    """Write ``out_dir/report.html`` from the run's manifest, rejections, summary and recipe."""
     out = Path(out_dir)
-    summary_path = out / "summary.json"
+    summary_path, recipe_path = out / "summary.json", out / "recipe.json"
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-    page = render(out, read_jsonl(out / "manifest.jsonl"), read_jsonl(out / "rejected.jsonl"), summary)
+    recipe = recipe_from_json(recipe_path.read_text()) if recipe_path.exists() else None
+    thumbs = JobStore(FileStorage(str(out)), "local").thumbnails() if (out / "thumbs").is_dir() else {}
+    ctx = context(read_jsonl(out / "manifest.jsonl"), read_jsonl(out / "rejected.jsonl"), summary, recipe,
+                  thumbs, LocalAssets(out))
     dest = out / "report.html"
-    tmp = out / ".report.html.tmp"
-    tmp.write_text(page)
-    tmp.replace(dest)  # a browser open on the old report never sees half a page
+    _write(dest, render(ctx).encode())
     return dest
+
+
+def write_job_report(jobs: JobStore, dest: Path, accepted: list[dict], rejected: list[dict], summary: dict,
+                     recipe: Recipe | None) -> Path:
+    """Write a report of a job's lines at ``dest``, its images and videos copied into ``<stem>_files/``
+    beside it (``vidsift export``: the job may be in S3, the page must open from disk)."""
+    dest = Path(dest)
+    assets = CopiedAssets(jobs, dest.parent, f"{dest.stem}_files")
+    _write(dest, render(context(accepted, rejected, summary, recipe, jobs.thumbnails(), assets)).encode())
+    return dest
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Atomically (a browser open on the old report never sees half a page), readable under the umask."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    os.fchmod(fd, 0o666 & ~UMASK)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data)
+    os.replace(tmp, path)

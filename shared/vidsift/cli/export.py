@@ -44,11 +44,14 @@ def job_store(settings, job_or_dir: str):
                    "(.jsonl, .parquet).")
 @click.option("--shard-size", default="1000", show_default=True,
               help="webdataset: samples per shard (1000), or bytes with a unit (500MB, 1GiB).")
+@click.option("--report/--no-report", default=True, show_default=True,
+              help="Write an HTML report beside the output (OUT's stem + .report.html, or report.html in a "
+                   "webdataset directory), with the images and videos it shows copied next to it.")
 @click.option("--target", default=None,
               help="webdataset: export only this resized target (e.g. 512x512) as each sample's .mp4 "
                    "(default: every target, as .WxH.mp4).")
 @click.pass_context
-def export(ctx, job, out, recipe, fmt, shard_size, target):
+def export(ctx, job, out, recipe, fmt, shard_size, target, report):
     """Collect JOB's records (or a run directory's) into a manifest, or into WebDataset shards."""
     from ..manifest import HEADLINE, collect, summarize, write_json, write_jsonl, write_parquet
 
@@ -75,6 +78,8 @@ def export(ctx, job, out, recipe, fmt, shard_size, target):
         extra["rethreshold"] = result.counts
     if fmt in DIR_FORMATS:
         summary = _webdataset(jobs, out, accepted, rejected, extra, size, target)
+        if report:
+            _report(jobs, out / "report.html", accepted, rejected, summary, recipe_option(recipe) if recipe else stored)
         click.echo(json.dumps({k: summary[k] for k in HEADLINE}))
         return summary  # vidsift.export()'s result
     write = write_parquet if fmt == "parquet" else write_jsonl
@@ -82,8 +87,20 @@ def export(ctx, job, out, recipe, fmt, shard_size, target):
     write(out.with_name(f"{out.stem}.rejected.{fmt}"), rejected)
     summary = summarize(accepted, rejected, extra)
     write_json(out.with_name(out.stem + ".summary.json"), summary)
+    if report:
+        _report(jobs, out.with_name(out.stem + ".report.html"), accepted, rejected, summary,
+                recipe_option(recipe) if recipe else stored)
     click.echo(json.dumps({k: summary[k] for k in HEADLINE}))
     return summary  # vidsift.export()'s result
+
+
+def _report(jobs, dest: Path, accepted: list[dict], rejected: list[dict], summary: dict, recipe) -> None:
+    """The run report for an exported job (a distributed one too): ``dest``, and the images and videos
+    it shows in ``<stem>_files/`` beside it, so it opens from disk (vidsift.report)."""
+    from ..report import write_job_report
+
+    write_job_report(jobs, dest, accepted, rejected, summary, recipe)
+    click.echo(f"report: {dest}", err=True)
 
 
 def output_format(out: str, fmt: str | None) -> str:
