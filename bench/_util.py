@@ -29,5 +29,7 @@ def python_cmd(code: str) -> list[str]:
 
 def table(rows: list[list], header: list[str]) -> str:
     widths = [max(len(str(x)) for x in col) for col in zip(header, *rows)]
-    line = lambda r: "| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths)) + " |"
+
+    def line(r: list) -> str:
+        return "| " + " | ".join(str(x).ljust(w) for x, w in zip(r, widths)) + " |"
     return "\n".join([line(header), "|" + "|".join("-" * (w + 2) for w in widths) + "|", *map(line, rows)])

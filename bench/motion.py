@@ -64,7 +64,7 @@ def main(max_size: int) -> None:
     rows.append(["all", "", "", f"{t_dj:.2f}", f"{t_vs:.2f}", f"{t_vs / t_dj:.2f}x"])
     print(table(rows, ["video", "data-juicer score", "vidsift score", "data-juicer s", "vidsift s", "vidsift / dj"]))
     print()
-    print(table([[f"exact (full resolution)", len(exact_all), f"{t_exact_clips:.2f}", "1.00x", "1.000"],
+    print(table([["exact (full resolution)", len(exact_all), f"{t_exact_clips:.2f}", "1.00x", "1.000"],
                  [f"fast (max_size={max_size})", len(fast_all), f"{t_fast_clips:.2f}",
                   f"{t_exact_clips / t_fast_clips:.2f}x", f"{spearman(exact_all, fast_all):.3f}"]],
                 ["1-3 s clips, split + motion", "clips", "seconds", "speed-up", "Spearman vs exact"]))

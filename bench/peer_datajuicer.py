@@ -24,14 +24,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _util import REPO, VIDEOS, measure, table  # noqa: E402
+from _util import REPO, VIDEOS, measure, table
 
 # The reference scheme's CPU split recipe. No video_validity_filter: data-juicer 1.6.1 has none.
 RECIPE = """process:

@@ -7,7 +7,6 @@ import json
 import shutil
 import subprocess
 import uuid
-from pathlib import Path
 
 import jsonschema
 import pytest

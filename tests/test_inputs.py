@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from vidsift.inputs import expand_inputs
+import json
+
+import pytest
+
+from vidsift.inputs import InputError, TableColumns, collect_inputs, expand_inputs
 from vidsift.storage import canonical_uri
 
 
@@ -35,11 +39,6 @@ def test_an_unknown_scheme_becomes_a_refused_input_in_a_run(tmp_path, video):
 
 
 # --- URL tables (video2dataset's url_col / caption_col / save_additional_columns) ---------------------
-import json
-
-import pytest
-
-from vidsift.inputs import InputError, TableColumns, collect_inputs
 
 ROWS = [{"url": "https://example.org/a.mp4", "caption": "a red car", "id": 7, "lang": "en"},
         {"url": "", "caption": "no url", "id": 8, "lang": "fr"},

@@ -10,3 +10,5 @@ The Python API is the commands, callable: ``vidsift.run``, ``vidsift.submit``, `
 
 from .api import RunFailed, VidsiftError, export, run, submit
 from .version import __version__
+
+__all__ = ["RunFailed", "VidsiftError", "__version__", "export", "run", "submit"]

@@ -80,7 +80,7 @@ class Batcher(Generic[T, R]):
                 results.extend(self.fn(items[i:i + size]))
                 self.forwards += 1
             self.calls += 1
-        except BaseException as exc:  # every caller of this batch sees the model's error
+        except BaseException as exc:  # noqa: BLE001 - every caller of this batch sees the model's error, whatever it is
             for _, fut in batch:
                 fut.set_exception(exc)
             return

@@ -61,7 +61,7 @@ def preflight(recipe: Recipe, settings: Settings, out: str | os.PathLike) -> Pat
     for stage in STAGES:
         try:
             recipe.build(stage)
-        except Exception as exc:  # noqa: BLE001 - any op that cannot be built fails the run here
+        except Exception as exc:  # any op that cannot be built fails the run here
             raise PreflightError(f"{stage} ops: {one_line(exc)}") from exc
     for stage in STAGES:
         if not recipe.ops_for(stage):
@@ -73,6 +73,6 @@ def preflight(recipe: Recipe, settings: Settings, out: str | os.PathLike) -> Pat
             check(recipe, settings)
         except PreflightError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the stage's message names the op and the fix
+        except Exception as exc:  # the stage's message names the op and the fix
             raise PreflightError(one_line(exc)) from exc
     return path

@@ -108,7 +108,7 @@ def _register(app: Celery, stage: str, settings: Settings) -> None:
             ctx = _job_context(settings, ref.job, ref.recipe_id)
             for item in run_stage(stage, ref, ctx):
                 publish(app, route(stage, item), to_message(item))
-        except Exception as exc:  # noqa: BLE001 - infrastructure failure: retried, then dead-lettered
+        except Exception as exc:  # infrastructure failure: retried, then dead-lettered
             etype, text = classify(stage, exc)
             deliveries = delivery_count(self)
             if deliveries + 1 >= DELIVERY_LIMIT or etype.final:

@@ -66,7 +66,7 @@ class Site:
         site = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 if self.path.startswith("/slow.mp4") and site.slow:
                     time.sleep(6)  # past VIDSIFT_HTTP_TIMEOUT_S=2
                 if self.path.startswith(("/slow.mp4", "/good.mp4")):

@@ -66,7 +66,7 @@ class _Server:
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
+            def do_GET(self):
                 outer.requests += 1
                 outer.hosts.append(self.headers.get("Host"))
                 redirects = {"/redirect": "http://169.254.169.254/latest/meta-data/", "/moved": "/a.mp4",

@@ -76,7 +76,7 @@ def check(recipe, settings=None) -> None:
                 get_backend(params)
         except CaptionBackendError as exc:
             raise CaptionBackendError(f"{op.name}: {exc}") from exc
-        except Exception as exc:  # noqa: BLE001 - a model that cannot load, whatever the library raises
+        except Exception as exc:  # a model that cannot load, whatever the library raises
             raise CaptionBackendError(f"{op.name}: cannot load {params.backend} model {params.model!r}: "
                                       f"{type(exc).__name__}: {exc}") from exc
 
@@ -110,7 +110,7 @@ def preflight(pool: str = "threads", recipe_source: str | None = None) -> None:
             t0 = time.monotonic()
             try:
                 get_backend(params)
-            except Exception as exc:  # noqa: BLE001 - whatever the library raises, one line at start
+            except Exception as exc:  # whatever the library raises, one line at start
                 raise SystemExit(f"vidsift captioner: cannot load {params.backend} model {params.model!r}: "
                                  f"{type(exc).__name__}: {exc}") from exc
             logging.getLogger(__name__).info("caption model %s loaded at start in %.1fs",

@@ -19,8 +19,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
-
 from vidsift.ops.base import FrameMeasure, FrameRequest
 
 from .clip_builder import ClosedClip
@@ -112,7 +110,7 @@ def scan(path: str, cfg: ScanConfig, keyframe_times: "tuple[float, ...] | Keys" 
 
     try:
         video = open_video(path, backend="opencv")
-    except Exception as exc:  # noqa: BLE001 - OpenCV reports many kinds of unreadable input
+    except Exception as exc:  # OpenCV reports many kinds of unreadable input
         raise InputError("corrupt_video", f"OpenCV cannot open the video: {exc}") from exc
     fps = float(video.frame_rate)
     total_est = video.duration.frame_num if video.duration is not None else 0

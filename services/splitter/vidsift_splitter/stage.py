@@ -236,15 +236,21 @@ def _no_clips(ctx: StageContext, ops, uri: str, info: SourceInfo) -> None:
                           stats={"video_duration": round(info.duration, 6), "video_frames": info.frames})
 
 
+def _piece_op(ops) -> SpanMapper | None:
+    """The span maker that cuts fixed-length pieces (split by duration), if the recipe has one."""
+    return next((op for op in ops if isinstance(op, SpanMapper) and "split_duration" in op.span_options()), None)
+
+
 def _no_clip_op(ops) -> str | None:
-    return next((op.name for op in ops if isinstance(op, VideoSplitByDurationMapper)), None)
+    op = _piece_op(ops)
+    return op.name if op else None
 
 
 def _no_clip_reason(ops, info: SourceInfo) -> str:
     what = f"no clip: {info.frames} frame(s), {info.duration:.2f} s"
-    op = next((op for op in ops if isinstance(op, VideoSplitByDurationMapper)), None)
+    op = _piece_op(ops)
     if info.frames and op is not None:  # every frame straddles a piece boundary (frames longer than a piece)
-        return f"{what}: no frame fits in a {op.params.split_duration} s piece"
+        return f"{what}: no frame fits in a {op.span_options()['split_duration']} s piece"
     return f"{what}: no frame could be decoded"
 
 

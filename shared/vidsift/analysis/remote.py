@@ -20,7 +20,7 @@ class S3RangeFile(io.RawIOBase):
         self.client = s3_client(endpoint_url, region)
         try:
             self.size = int(self.client.head_object(Bucket=self.bucket, Key=self.key)["ContentLength"])
-        except Exception as exc:  # noqa: BLE001 - translated into NotFound / StorageError
+        except Exception as exc:  # translated into NotFound / StorageError
             raise _wrap(exc, uri) from exc
         self.pos = 0
         self.fetched = 0  # bytes downloaded so far: shows a metadata read stays small
@@ -47,7 +47,7 @@ class S3RangeFile(io.RawIOBase):
             body = self.client.get_object(
                 Bucket=self.bucket, Key=self.key, Range=f"bytes={self.pos}-{end}"
             )["Body"].read()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _wrap(exc, self.uri) from exc
         n = len(body)
         buf[:n] = body

@@ -85,7 +85,7 @@ class S3Ranges(RangeReader):
             raise StorageError(f"S3 ranged GET {self.uri}: {code or type(exc).__name__}") from exc
         except (SourceChanged, NotFound):
             raise
-        except Exception as exc:  # noqa: BLE001 - botocore/urllib3 transport errors: retried by the task
+        except Exception as exc:  # botocore/urllib3 transport errors: retried by the task
             raise StorageError(f"S3 ranged GET {self.uri}: {type(exc).__name__}: {exc}") from exc
 
 

