@@ -24,9 +24,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "shared"))
 
-from vidsift.analysis import DEFAULT_WORKERS, analyze, scan  # noqa: E402
-from vidsift.analysis.inputs import is_video_name  # noqa: E402
-from vidsift.config import Settings  # noqa: E402
+from vidsift.analysis import DEFAULT_WORKERS, analyze, scan  # noqa: E402 - after sys.path gets the repo
+from vidsift.analysis.inputs import is_video_name  # noqa: E402 - after sys.path gets the repo
+from vidsift.config import Settings  # noqa: E402 - after sys.path gets the repo
 
 TESTDATA = (REPO / ".." / "shared" / "testdata" / "videos").resolve()
 TARGET_FILES_PER_S = 50

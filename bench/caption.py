@@ -26,13 +26,13 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from tests.captioner.openai_server import OpenAITestServer, completion  # noqa: E402
-from tests.captioner.tiny_vlm import build_tiny_vlm  # noqa: E402
-from tests.infra import TESTDATA  # noqa: E402
-from vidsift.frames import encode_jpeg, shrink  # noqa: E402
-from vidsift_captioner.backends import _LOADED  # noqa: E402
-from vidsift_captioner.backends.openai import request_body  # noqa: E402
-from vidsift_captioner.ops.captioning import CaptioningParams, VideoCaptioningMapper  # noqa: E402
+from tests.captioner.openai_server import OpenAITestServer, completion  # noqa: E402 - after sys.path gets the repo
+from tests.captioner.tiny_vlm import build_tiny_vlm  # noqa: E402 - after sys.path gets the repo
+from tests.infra import TESTDATA  # noqa: E402 - after sys.path gets the repo
+from vidsift.frames import encode_jpeg, shrink  # noqa: E402 - after sys.path gets the repo
+from vidsift_captioner.backends import _LOADED  # noqa: E402 - after sys.path gets the repo
+from vidsift_captioner.backends.openai import request_body  # noqa: E402 - after sys.path gets the repo
+from vidsift_captioner.ops.captioning import CaptioningParams, VideoCaptioningMapper  # noqa: E402 - after sys.path gets the repo
 
 TARGET_RATIO = 0.90
 VIDEO = "datajuicer__video1.mp4"

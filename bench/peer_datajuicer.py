@@ -163,7 +163,8 @@ def side_by_side(ours: list[dict], theirs: list[dict]) -> str:
     """Markdown per video. Scenes are matched by their first frame's time: on VFR files PySceneDetect
     numbers a cut by time x nominal rate, vidsift by decode index (goldeneye: 141 vs 140, same frame)."""
     blocks = []
-    key = lambda p: (round(p["scene_t"], 3), p["k"])  # noqa: E731
+    def key(p):
+        return (round(p["scene_t"], 3), p["k"])
     for v, d in zip(ours, theirs):
         vt, dt = [round(t, 3) for _, t in v["scenes"]], [round(t, 3) for _, t in d["scenes"]]
         same = "identical" if vt == dt else f"differ: vidsift at {vt} s, data-juicer at {dt} s"

@@ -138,7 +138,8 @@ def main() -> None:
     print(f"{'vidsift (one decode, all targets)':<34}{t_ours:>8.1f}{t_ours / len(clips):>8.2f}")
     print(f"{'reference (cut, then resize each)':<34}{t_ref:>8.1f}{t_ref / len(clips):>8.2f}")
     print(f"ratio {ratio:.2f}x (target >= {TARGET_RATIO:g}x)")
-    mean = lambda v: sum(v) / len(v)  # noqa: E731
+    def mean(v):
+        return sum(v) / len(v)
     print(f"{'target':<10}{'SSIM vidsift vs reference':>27}{'vs lossless: vidsift':>22}{'reference':>11}")
     print(f"{'':<10}{'mean':>14}{'min':>13}{'mean / min':>22}{'mean / min':>11}")
     for t in targets:

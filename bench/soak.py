@@ -53,11 +53,11 @@ from urllib.parse import quote
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "shared")]
 
-import psutil  # noqa: E402
-import requests  # noqa: E402
+import psutil  # noqa: E402 - after sys.path gets the repo
+import requests  # noqa: E402 - after sys.path gets the repo
 
-from tests.infra import ensure_rabbitmq, env_with, free_port, start_s3, vidsift_exe, wait_for  # noqa: E402
-from tests.movement import RECIPE as MOVEMENT_RECIPE, CountingProxy, upload  # noqa: E402
+from tests.infra import ensure_rabbitmq, env_with, free_port, start_s3, vidsift_exe, wait_for  # noqa: E402 - after sys.path gets the repo
+from tests.movement import RECIPE as MOVEMENT_RECIPE, CountingProxy, upload  # noqa: E402 - after sys.path gets the repo
 
 STAGES = ("split", "score", "resize", "caption")
 # (short sources, long sources, long minutes, timeout seconds per mode)

@@ -103,7 +103,7 @@ class Weed:
             try:
                 client.put_object(Bucket=self.bucket, Key="ready", Body=b"1")
                 return True
-            except Exception:  # noqa: BLE001
+            except Exception:  # noqa: BLE001 - not ready yet, whatever the client raises
                 return False
 
         wait_for(ready, 90, f"SeaweedFS S3 at {self.endpoint}")

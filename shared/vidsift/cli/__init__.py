@@ -88,7 +88,7 @@ def describe(exc: BaseException, settings=None) -> str:
     try:
         from kombu.exceptions import OperationalError
     except ImportError:  # pragma: no cover - kombu comes with celery
-        OperationalError = ()  # noqa: N806
+        OperationalError = ()  # noqa: N806 - stands in for the class of that name
     if isinstance(exc, OperationalError) and settings is not None:
         return f"cannot reach the broker at {broker_shown(settings)} (VIDSIFT_BROKER_URL): {one_line(exc)}"
     from ..storage import StorageError

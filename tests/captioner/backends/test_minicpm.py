@@ -100,8 +100,9 @@ def test_minicpm_chat_path_and_token_counts(fake_minicpm):
 
 def test_minicpm_prompt_tokens_follow_the_slice_grid(fake_minicpm):
     backend = _backend(fake_minicpm)
-    per_frame = lambda frames: (backend.caption([frames + frames[:1]])[0].prompt_tokens  # noqa: E731
-                                - backend.caption([frames])[0].prompt_tokens)
+    def per_frame(frames):
+        return (backend.caption([frames + frames[:1]])[0].prompt_tokens
+                                    - backend.caption([frames])[0].prompt_tokens)
     assert per_frame(_frames(2)) == 3 * PER_IMAGE  # a 640x360 frame: the image and 2 slices (2x1 grid)
     assert per_frame(_frames(2, 640, 640)) == 3 * PER_IMAGE  # square: 1x2 grid
     assert per_frame(_frames(2, 320, 180)) == PER_IMAGE  # smaller than 448x448: not sliced

@@ -93,7 +93,8 @@ def test_key_never_in_errors_or_logs(openai_server, monkeypatch, caplog):
     """A server that echoes the Authorization header back (as some proxies do) on 429 and 401."""
     monkeypatch.setenv("VIDSIFT_TEST_CAPTION_KEY", KEY)
     monkeypatch.setattr("vidsift_captioner.backends.openai.BACKOFF_BASE_S", 0.01)
-    echo = lambda headers, body: {"error": {"message": f"bad key {headers['Authorization']}"}}  # noqa: E731
+    def echo(headers, body):
+        return {"error": {"message": f"bad key {headers['Authorization']}"}}
     openai_server.script = [(429, {}, echo), (401, {}, echo)]
     caplog.set_level(logging.DEBUG)
     with pytest.raises(CaptionBackendError) as err:

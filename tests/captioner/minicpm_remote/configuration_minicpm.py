@@ -2,7 +2,7 @@
 
 from transformers import Qwen2Config
 # The real module imports its SigLIP code, which imports this (gone in transformers 5.x).
-from transformers.modeling_attn_mask_utils import _prepare_4d_attention_mask  # noqa: F401
+from transformers.modeling_attn_mask_utils import _prepare_4d_attention_mask  # noqa: F401 - imported only because the real module imports it
 
 
 class MiniCPMVConfig(Qwen2Config):

@@ -28,8 +28,9 @@ def test_base_url_from_the_recipe_else_the_worker_else_openai():
     from vidsift.config import Settings
     from vidsift_captioner.ops.captioning import with_base_url
 
-    op = lambda extra="": load_recipe(  # noqa: E731
-        "- video_captioning_mapper: {backend: openai, model: m" + extra + "}\n").ops[0].params
+    def op(extra=""):
+        return load_recipe(
+            "- video_captioning_mapper: {backend: openai, model: m" + extra + "}\n").ops[0].params
     worker = Settings(caption_base_url="http://vllm:8000/v1")
     assert with_base_url(op(), worker).base_url == "http://vllm:8000/v1"
     assert with_base_url(op(", base_url: 'http://mine/v1'"), worker).base_url == "http://mine/v1"

@@ -3,8 +3,8 @@ import pytest
 
 torch = pytest.importorskip("torch")
 
-from vidsift_scorer.backends import ModelLoadError  # noqa: E402
-from vidsift_scorer.backends.clip_aesthetics import ClipAesthetics, predictor_class  # noqa: E402
+from vidsift_scorer.backends import ModelLoadError  # noqa: E402 - after importorskip (torch is optional)
+from vidsift_scorer.backends.clip_aesthetics import ClipAesthetics, predictor_class  # noqa: E402 - after importorskip (torch is optional)
 
 
 def _frames(seed=0, n=3):

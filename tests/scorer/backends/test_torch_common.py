@@ -8,7 +8,7 @@ from tests.infra import read_frames
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-from vidsift_scorer.backends.torch_common import ImageTransform  # noqa: E402
+from vidsift_scorer.backends.torch_common import ImageTransform, choose_dtype, pick_dtype  # noqa: E402 - after importorskip (torch is optional)
 
 
 @pytest.fixture(scope="module")
@@ -29,9 +29,6 @@ def test_transform_matches_processor(processor, frames):
     # interpolation rounding only (PIL works on uint8, torch on float): 1 grey level ~ 0.016 here
     assert (ours - theirs).abs().mean() < 0.02
     assert torch.corrcoef(torch.stack([ours.flatten(), theirs.flatten()]))[0, 1] > 0.99
-
-
-from vidsift_scorer.backends.torch_common import choose_dtype, pick_dtype  # noqa: E402
 
 
 @pytest.mark.parametrize("requested, device, bf16, want", [

@@ -134,7 +134,8 @@ def test_data_juicer_semantics_runs_the_torch_models_in_fp32():
 
 def test_aesthetics_divisor_laion_heads_only_under_data_juicer():
     laion, local = DEFAULT_MODEL, "/models/my-head"
-    div = lambda **p: _op(VideoAestheticsFilter, **p).backend_spec()[1]["divisor"]  # noqa: E731
+    def div(**p):
+        return _op(VideoAestheticsFilter, **p).backend_spec()[1]["divisor"]
     assert div(hf_scorer_model=laion) == div(hf_scorer_model=local) == 10.0  # the backend's head is LAION's
     assert div(hf_scorer_model=laion, **DJ) == 10.0
     assert div(hf_scorer_model=local, **DJ) == 1.0  # its rule: "aesthetics-predictor" in the name

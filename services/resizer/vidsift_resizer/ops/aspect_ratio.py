@@ -36,5 +36,6 @@ class VideoResizeAspectRatioMapper(ResizeMapper):
 
     def dj_size(self, width, height):
         p = self.params
-        ratio = lambda s: Fraction(s.replace(":", "/"))  # noqa: E731
+        def ratio(s):
+            return Fraction(s.replace(":", "/"))
         return dj_aspect_ratio(width, height, ratio(p.min_ratio), ratio(p.max_ratio), p.strategy)
