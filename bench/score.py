@@ -138,7 +138,7 @@ def main() -> None:
 
     import torch
 
-    from vidsift_scorer.backends.torch_common import pick_device
+    from vidsift.devices import pick_device
 
     device = pick_device(args.device)
     gpu = device.startswith("cuda")

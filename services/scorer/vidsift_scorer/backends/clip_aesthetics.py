@@ -17,8 +17,10 @@ from typing import Sequence
 
 import numpy as np
 
+from vidsift.devices import pick_device, pick_dtype
+
 from . import FrameScorer
-from .torch_common import ImageTransform, load_pretrained, pick_device, pick_dtype
+from .torch_common import ImageTransform, load_pretrained
 
 HEAD_WIDTHS = (1024, 128, 64, 16, 1)
 DROPOUTS = (0.2, 0.2, 0.1, None, None)  # the checkpoint's module indices depend on these

@@ -19,8 +19,10 @@ from typing import Sequence
 
 import numpy as np
 
+from vidsift.devices import pick_device, pick_dtype
+
 from . import FrameScorer, ModelLoadError
-from .torch_common import ImageTransform, load_pretrained, pick_device, pick_dtype
+from .torch_common import ImageTransform, load_pretrained
 
 log = logging.getLogger(__name__)
 
