@@ -90,3 +90,14 @@ def test_every_noqa_says_why():
     assert lines  # the grep works (the directives below are the repo's)
     bare = [line for line in lines.splitlines() if not re.search(r"#\s*noqa: [A-Z0-9, ]+ - \S", line)]
     assert not bare, "\n".join(bare)
+
+
+def test_no_service_imports_another():
+    """Services meet only through the library (references, storage): each could ship alone."""
+    hits = []
+    for pkg in SERVICE_PACKAGES:
+        others = re.compile(r"^\s*(from|import)\s+(" + "|".join(p for p in SERVICE_PACKAGES if p != pkg) + r")\b")
+        for path in sorted((ROOT / "services").glob(f"*/{pkg}/**/*.py")):
+            hits += [f"{path.relative_to(ROOT)}:{i}" for i, line in enumerate(path.read_text().splitlines(), 1)
+                     if others.match(line)]
+    assert not hits, hits
