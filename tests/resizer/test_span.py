@@ -40,6 +40,17 @@ def test_index_not_trusted_when_it_disagrees_with_the_splitter():
     assert len(plans(no_times, 12, 22, 30, 10.0, 1.2)) == 1
 
 
+def test_a_partial_index_serves_the_clips_it_covers():
+    """Ranges of a long source still splitting: frames 10..29 known (a part starting at its key frame 1.5 s)."""
+    times = (None,) * 10 + TIMES[10:]
+    part = SourceProbe(Geometry(64, 64), 0.5, False, times, KEYS[1:], partial=True, from_start=False)
+    plan = plans(part, 12, 22, 30, 10.0, 1.2)[0]
+    assert plan.select == plans(PROBE, 12, 22, 30, 10.0, 1.2)[0].select and plan.seek == 1.5
+    assert plans(part, 11, 16, 30, 10.0, 1.1)[0].seek == 1.5  # its first key frame is not the source's: seek
+    assert not index_usable(part, 30, 10, 1.0, 10.0, 15)  # frame 9, the window's left edge, is unknown
+    assert len(plans(part, 5, 15, 30, 10.0, 0.5)) == 1  # not covered: the linear plan
+
+
 def test_seek_point_floors_to_microseconds():
     assert seek_point((0.0, 5.3333336, 10.6666669), 6.0) == 5.333333
 

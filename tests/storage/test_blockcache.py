@@ -102,3 +102,36 @@ def test_a_scratch_budget_below_two_blocks_is_refused_when_settings_load(monkeyp
         load_settings()
     monkeypatch.setenv("VIDSIFT_READ_BLOCK_BYTES", str(256 << 10))
     assert load_settings().scratch_max_bytes == 1 << 20
+
+
+def test_readers_missing_the_same_block_together_fetch_it_once(tmp_path):
+    """A range task's demux and decode read the same part of a source at once: one fetch per block."""
+    import threading
+
+    cache = BlockCache(str(tmp_path), 64 * MIN_BLOCK, MIN_BLOCK)
+    fetches, started, release = [], threading.Event(), threading.Event()
+
+    def fetch():
+        fetches.append(1)
+        started.set()
+        release.wait(5)
+        return b"x" * MIN_BLOCK
+
+    got = []
+    readers = [threading.Thread(target=lambda: got.append(cache.block("k", 3, fetch))) for _ in range(3)]
+    readers[0].start()
+    started.wait(5)
+    for t in readers[1:]:
+        t.start()
+    time.sleep(0.1)  # the others are waiting for the block in flight
+    release.set()
+    for t in readers:
+        t.join(5)
+    assert len(fetches) == 1 and got == [b"x" * MIN_BLOCK] * 3
+
+    def failing():
+        raise OSError("upstream")
+
+    with pytest.raises(OSError):
+        cache.block("k", 4, failing)
+    assert cache.block("k", 4, lambda: b"y") == b"y"  # a failed fetch leaves nothing in flight

@@ -24,8 +24,12 @@ class SourceProbe:
     geometry: Geometry
     start_time: float  # the video stream's first timestamp (s): OpenCV's clip seconds count from it
     has_audio: bool
-    frame_times: tuple[float, ...] | None  # ascending presentation times; None when a packet has none
+    frame_times: tuple[float | None, ...] | None  # ascending presentation times; None when a packet has none
     keyframes: tuple[float, ...]  # presentation times of the key packets, ascending
+    # A partial index (vidsift.frameindex.partial: ranges of a long source still splitting): frames it
+    # does not cover have the time None, and its key frames start with the source's only if from_start.
+    partial: bool = False
+    from_start: bool = True
 
 
 def _ffprobe(args: list[str]) -> str:
@@ -62,13 +66,17 @@ def probe_source(path: str, index: dict | None = None) -> SourceProbe:
     rotation = next((int(d["rotation"]) for d in video.get("side_data_list", []) if "rotation" in d), 0)
     geom = Geometry.from_stream(int(video["width"]), int(video["height"]), _sar(video.get("sample_aspect_ratio")),
                                 rotation)
+    partial = index is not None and index.get("partial", False)
     if index is not None:
         times, keys = index["frame_times"], index["keyframes"]
     else:
         times, keys = _packet_times(path)
+    if times is not None and not partial:
+        times = sorted(times)  # a partial index is in frame order already, with gaps
     return SourceProbe(geometry=geom, start_time=_float(video.get("start_time")) or 0.0,
                        has_audio=any(s.get("codec_type") == "audio" for s in streams),
-                       frame_times=None if times is None else tuple(sorted(times)), keyframes=tuple(sorted(keys)))
+                       frame_times=None if times is None else tuple(times), keyframes=tuple(sorted(keys)),
+                       partial=partial, from_start=index.get("from_start", True) if partial else True)
 
 
 def _packet_times(path: str) -> tuple[list[float] | None, list[float]]:
@@ -99,7 +107,10 @@ def cached_probe(path: str, identity: tuple, index=lambda: None) -> SourceProbe:
     if identity in _CACHE:
         _CACHE.move_to_end(identity)
         return _CACHE[identity]
-    result = _CACHE[identity] = probe_source(path, index())
+    result = probe_source(path, index())
+    if result.partial:
+        return result  # more of the index is stored as the source's ranges finish: read it again next time
+    _CACHE[identity] = result
     while len(_CACHE) > CACHE_SIZE:
         _CACHE.popitem(last=False)
     return result

@@ -20,14 +20,20 @@ from .command import SpanPlan, rational
 from .probe import SourceProbe
 
 
-def index_usable(probe: SourceProbe, source_frames: int, start_frame: int, clip_start: float, fps: float) -> bool:
+def index_usable(probe: SourceProbe, source_frames: int, start_frame: int, clip_start: float, fps: float,
+                 end_frame: int | None = None) -> bool:
     """The index numbers frames as the splitter did: same count, and the clip's first frame has the
     time the splitter saw (OpenCV's, from the stream start). Damaged streams whose decoder drops
-    frames the container lists fail the second test, and take the linear plan."""
+    frames the container lists fail the second test, and take the linear plan. A partial index must
+    cover the clip and its neighbours."""
     times = probe.frame_times
-    if times is None or len(times) != source_frames or len(set(times)) != len(times):
+    end_frame = start_frame + 1 if end_frame is None else end_frame
+    if times is None or len(times) != source_frames or not 0 <= start_frame < end_frame <= len(times):
         return False
-    return 0 <= start_frame < len(times) and abs(times[start_frame] - probe.start_time - clip_start) <= 0.5 / fps
+    known = [t for t in times if t is not None] if probe.partial else times
+    if len(set(known)) != len(known) or None in times[max(0, start_frame - 1):end_frame + 1]:
+        return False
+    return abs(times[start_frame] - probe.start_time - clip_start) <= 0.5 / fps
 
 
 def linear_plan(probe: SourceProbe, start_frame: int, end_frame: int, fps: float, clip_start: float) -> SpanPlan:
@@ -45,20 +51,21 @@ def indexed_plan(probe: SourceProbe, start_frame: int, end_frame: int, fps: floa
     if end_frame < len(times):
         conds.append(f"lt(t,{(times[end_frame - 1] + times[end_frame]) / 2:.7f})")
     return SpanPlan(select="*".join(conds) or "1", frames=end_frame - start_frame, rate=rational(fps),
-                    seek=seek_point(probe.keyframes, first), audio_start=first)
+                    seek=seek_point(probe.keyframes, first, probe.from_start), audio_start=first)
 
 
-def seek_point(keyframes: tuple[float, ...], first: float) -> float | None:
+def seek_point(keyframes: tuple[float, ...], first: float, from_start: bool = True) -> float | None:
     """-ss for a frame at time ``first``: the time of the last key frame at or before it.
 
     The demuxers seek to a key frame at or before the target (mov and matroska compare presentation
     times: aiming at the key frame's decode time lands a whole GOP early), so the key frame's own
     time, floored to ffmpeg's microseconds, lands on it. Landing early only costs decoding; landing
     late loses frames, which the output check catches and the linear plan repairs. None (no seek)
-    when it is the first key frame: decoding starts there anyway.
+    when it is the first key frame: decoding starts there anyway. ``from_start=False``: the list is
+    part of the source's (a partial index), so its first key frame is not the source's.
     """
     before = [t for t in keyframes if t <= first]
-    if len(before) <= 1:
+    if len(before) <= (1 if from_start else 0):
         return None
     return math.floor(before[-1] * 1e6) / 1e6
 
@@ -67,6 +74,6 @@ def plans(probe: SourceProbe, start_frame: int, end_frame: int, source_frames: i
           clip_start: float) -> list[SpanPlan]:
     """Plans to try in order: indexed when the index can be trusted, then linear (always exact)."""
     out = [linear_plan(probe, start_frame, end_frame, fps, clip_start)]
-    if end_frame <= source_frames and index_usable(probe, source_frames, start_frame, clip_start, fps):
+    if end_frame <= source_frames and index_usable(probe, source_frames, start_frame, clip_start, fps, end_frame):
         out.insert(0, indexed_plan(probe, start_frame, end_frame, fps))
     return out

@@ -13,7 +13,7 @@ import os
 import tempfile
 import time
 
-from vidsift import layout
+from vidsift import frameindex, layout
 from vidsift.pipeline import StageContext
 from vidsift.refs import ClipRef
 from vidsift.storage import UNUSABLE_INPUT, LocalInput, NotFound, ObjectStat, check_unchanged, unusable_input_type
@@ -62,7 +62,7 @@ def _materialise(clip: ClipRef, ctx: StageContext, ops, src: LocalInput) -> dict
     store = ctx.jobs.store
     path = src.path  # a remote source's loopback URL: ffmpeg seeks with ranged reads (storage/mediaserver.py)
     identity = (clip.source.source_id, src.stat.size, src.stat.etag)
-    probe = cached_probe(path, identity, lambda: ctx.jobs.load_index(clip.source.source_id))
+    probe = cached_probe(path, identity, lambda: frameindex.load(ctx.jobs, clip.source.source_id))
     specs = plan_outputs(ops, probe.geometry)
     missing = [s for s in specs if not store.exists(output_key(clip, s))]
     if missing:

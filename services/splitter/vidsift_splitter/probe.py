@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import BinaryIO, Callable
 
+from vidsift.frameindex import index_time
+
 from .errors import InputError
 
 
@@ -24,29 +26,27 @@ class Probe:
     frames: int = 0
     start: float = 0.0
     index: dict | None = field(default=None, repr=False)  # the frame index (_Index), for the resizer
+    indexed: bool = False  # a container whose packet times make a frame index (INDEXED_FORMATS)
 
     def to_doc(self) -> dict:
         """JSON for the range plan, so range tasks reuse it instead of demuxing the source again."""
         return {"codec": self.codec, "width": self.width, "height": self.height, "rotation": self.rotation,
                 "sar": str(self.sar), "duration": self.duration, "keyframe_times": list(self.keyframe_times),
                 "rates": [None if r is None else str(r) for r in self.rates], "frames": self.frames,
-                "start": self.start}  # the index is stored on its own (JobStore.save_index)
+                "start": self.start, "indexed": self.indexed}  # the index is stored on its own (JobStore.save_index)
 
     @classmethod
     def from_doc(cls, doc: dict) -> "Probe":
         return cls(doc["codec"], doc["width"], doc["height"], doc["rotation"], Fraction(doc["sar"]), doc["duration"],
                    tuple(doc["keyframe_times"]), tuple(None if r is None else Fraction(r) for r in doc["rates"]),
-                   doc["frames"], doc["start"])
-
-    @property
-    def display_size(self) -> tuple[int, int]:
-        w = round(self.width * self.sar) if self.sar and self.sar != 1 else self.width
-        return (self.height, w) if self.rotation % 180 else (w, self.height)
+                   doc["frames"], doc["start"], indexed=doc.get("indexed", False))
 
 
-def probe(path: str, open_bytes: Callable[[], BinaryIO] | None = None) -> Probe:
+def probe(path: str, open_bytes: Callable[[], BinaryIO] | None = None, demux: bool = True) -> Probe:
     """``path`` is what PyAV opens (a file or the loopback URL of a remote input); ``open_bytes``
-    opens the same bytes as a file object for the MP4 header read (default: ``open(path)``)."""
+    opens the same bytes as a file object for the MP4 header read (default: ``open(path)``).
+    ``demux=False``: the container's header only (no key frames, no index), a few blocks of a remote
+    source: what planning a long source needs (its range tasks demux their own parts, window.py)."""
     import av
 
     try:
@@ -70,7 +70,7 @@ def probe(path: str, open_bytes: Callable[[], BinaryIO] | None = None) -> Probe:
         keys = []
         index = _Index(tb)
         try:
-            for packet in container.demux(stream):
+            for packet in container.demux(stream) if demux else ():
                 index.add(packet)
                 if packet.is_keyframe and packet.pts is not None:
                     keys.append(float((packet.pts - start) * tb))
@@ -89,9 +89,10 @@ def probe(path: str, open_bytes: Callable[[], BinaryIO] | None = None) -> Probe:
             rotation = video_rotation(fh)
         sar = stream.sample_aspect_ratio or Fraction(1, 1)
         rates = tuple(Fraction(r) if r else None for r in (stream.average_rate, stream.guessed_rate, stream.base_rate))
+        indexed = any(f in container.format.name.split(",") for f in INDEXED_FORMATS)
         return Probe(ctx.name, ctx.width, ctx.height, rotation, Fraction(sar), duration, tuple(sorted(keys)),
-                     rates, stream.frames or 0, float(start * tb),
-                     index.doc() if any(f in container.format.name.split(",") for f in INDEXED_FORMATS) else None)
+                     rates, stream.frames or 0, float(start * tb), index.doc() if indexed and demux else None,
+                     indexed)
 
 
 # Containers whose packet times come from the container's own index, as ffprobe reads them. Others
@@ -116,7 +117,7 @@ class _Index:
         if packet.pts is None:
             self.complete = False
             return
-        t = float(f"{float(packet.pts * self.tb):f}")
+        t = index_time(packet.pts * self.tb)
         self.times.append(t)
         if packet.is_keyframe:
             self.keys.append(t)

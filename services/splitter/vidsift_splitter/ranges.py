@@ -1,11 +1,13 @@
 """Long sources as range tasks: the plan, one range's scan, and the source's final document.
 
 A split task for a constant-frame-rate source longer than ``Settings.split_range_s`` does not scan:
-it cuts the source into frame ranges at key frames near multiples of that length, stores the plan
-and hands back one range reference per range, which go back to the split queue. A range task seeks
-(OpenCV) to a key frame a warm-up before its range, feeds the detector from there, and keeps the
-scenes whose first frame lies in its range, decoding on past the range until the scene open at its
-end closes. Frame indices stay those of a pass from frame 0, so clip ids equal a whole-source scan's.
+it reads the container's header (not the source: no demux), cuts the source into frame ranges at
+multiples of that length, stores the plan and hands back one range reference per range, which go back
+to the split queue. A range task seeks (OpenCV) to the key frame a warm-up before its range (the
+container's index tells which), feeds the detector from there, and keeps the scenes whose first frame
+lies in its range, decoding on past the range until the scene open at its end closes. Its own demux of
+that window (window.py) gives the key frames and its part of the frame index. Frame indices stay those
+of a pass from frame 0, so clip ids equal a whole-source scan's.
 
 Exactness: the warm-up's cuts are certified against every state a whole pass could be in at the
 warm-up start (``sync.py``); an uncertified range (or a seek that lands elsewhere) is scanned again
@@ -15,7 +17,6 @@ price of that rescan in the rare uncertified case.
 
 from __future__ import annotations
 
-import bisect
 import logging
 from dataclasses import dataclass
 
@@ -24,10 +25,16 @@ from vidsift.refs import RANGE_WARMUP_S
 from .clip_builder import ClosedClip
 from .probe import Probe
 from .scan import ScanConfig, ScanResult, SeekMismatch, Window, scan
+from .window import WindowKeys, key_frame_before
 
 log = logging.getLogger(__name__)
 WARMUP_S = RANGE_WARMUP_S  # detector warm-up before a range (at least 4 * min_scene_len frames)
 WARMUP_RETRY = 6  # an uncertified warm-up is tried once more, this many times longer, before frame 0
+# PySceneDetect's seek to frame n asks OpenCV for n - 1, whose seek (CvCapture_FFMPEG::seek) aims at
+# 16 frames before that and decodes forward: asked for a key frame, it starts a whole GOP earlier. Asked
+# for 18 frames after one, it starts there (a frame to spare). Only the bytes read depend on it: a seek
+# that lands elsewhere still decodes the frame asked for.
+OPENCV_SEEK_BACK = 18
 
 
 @dataclass(frozen=True)
@@ -87,7 +94,9 @@ def cfr_reason(meta: Probe, cv_fps: float, cv_frames: int) -> str | None:
 
 
 def boundaries(keyframe_times, fps: float, frames: int, range_s: float) -> tuple[tuple[int, int], ...]:
-    """Ranges of about range_s, each starting at the key frame nearest a multiple of range_s."""
+    """Ranges of about range_s, each starting at the key frame nearest a multiple of range_s (at the
+    multiple itself when no key frame is known: a plan from the header alone; exactness does not
+    depend on where a range starts, only its warm-up's seek does on key frames)."""
     step = range_s * fps
     keys = sorted({round(k * fps) for k in keyframe_times if 0 < round(k * fps) < frames})
     starts = [0]
@@ -102,33 +111,47 @@ def boundaries(keyframe_times, fps: float, frames: int, range_s: float) -> tuple
     return tuple(zip(starts, starts[1:] + [frames]))
 
 
-def warmup_start(own_start: int, fps: float, keyframe_times, min_len: int, seconds: float = WARMUP_S) -> int:
-    """The last key frame at least the warm-up before own_start (0 if none)."""
-    target = own_start - max(round(seconds * fps), 4 * min_len)
-    if target <= 0:
-        return 0
-    keys = sorted(round(k * fps) for k in keyframe_times)
-    i = bisect.bisect_right(keys, target)
-    return keys[i - 1] if i else 0
+def warmup_start(own_start: int, fps: float, key_before, min_len: int, seconds: float = WARMUP_S) -> int:
+    """Where a warm-up of at least ``seconds`` before own_start starts decoding (0 if at the start):
+    ``OPENCV_SEEK_BACK`` frames after a key frame (``key_before(frame)`` asks the container,
+    window.key_frame_before), so OpenCV's seek lands on that key frame, not on the one before it."""
+    target = own_start - max(round(seconds * fps), 4 * min_len) - OPENCV_SEEK_BACK
+    key = key_before(target) if target > 0 else 0
+    return key + OPENCV_SEEK_BACK if key > 0 else 0
+
+
+def _warmups(path: str, start: int, fps: float, min_len: int):
+    """Warm-up starts to try, lazily (each asks the container where its key frame is)."""
+    if start:
+        for s in (WARMUP_S, WARMUP_S * WARMUP_RETRY):
+            yield warmup_start(start, fps, lambda f: key_frame_before(path, f, fps), min_len, s)
+    yield 0
 
 
 def scan_range(path: str, cfg: ScanConfig, meta: Probe, fps: float, own: tuple[int, int],
-               progress=None) -> tuple[ScanResult, list[ClosedClip], int]:
-    """(result, closed clips, first decoded frame) of one range; exact or rescanned from frame 0."""
+               progress=None) -> tuple[ScanResult, list[ClosedClip], int, dict | None]:
+    """(result, closed clips, first decoded frame, the index of the decoded frames) of one range;
+    exact or rescanned from frame 0. The index part is None when it cannot be trusted (window.py)."""
     start, end = own
     min_len = cfg.detector()._flash_filter._filter_length
-    tries = [warmup_start(start, fps, meta.keyframe_times, min_len, s) if start else 0
-             for s in (WARMUP_S, WARMUP_S * WARMUP_RETRY)]
-    for w in dict.fromkeys(tries + [0]):
+    tried = set()
+    for w in _warmups(path, start, fps, min_len):
+        if w in tried:
+            continue
+        tried.add(w)
         clips: list[ClosedClip] = []
+        keys = WindowKeys(path, fps, w)
         try:
-            result = scan(path, cfg, meta.keyframe_times, clips.append, window=Window(w, start, end),
-                          progress=progress)
+            result = scan(path, cfg, keys, clips.append, window=Window(w, start, end), progress=progress)
+            if result.exact:
+                last = max(result.frames, end) + 1  # the frame after a clip's end bounds its time window
+                part = keys.part(w, min(last, meta.frames) if meta.frames else last) if meta.indexed else None
+                return result, clips, w, part
         except SeekMismatch as exc:
             log.warning("%s range [%d, %d): %s; scanning from frame 0", path, start, end, exc.message)
             continue
-        if result.exact:
-            return result, clips, w
+        finally:
+            keys.close()
         log.warning("%s range [%d, %d): cuts after the warm-up from frame %d are not certain to equal a "
                     "whole pass (flash-filter state before it); trying a longer warm-up", path, start, end, w)
     raise AssertionError("a scan from frame 0 is always exact")

@@ -37,6 +37,7 @@ class BlockCache:
         self.root.mkdir(parents=True, exist_ok=True)
         self._lock = threading.Lock()
         self._used = sum(f.stat().st_size for f in self._files())
+        self._fetching: dict[tuple[str, int], threading.Event] = {}
 
     def _files(self):
         """Every file, blocks being written (``.tmp-``) included: they take disk space too."""
@@ -46,12 +47,29 @@ class BlockCache:
 
     def block(self, key: str, index: int, fetch) -> bytes:
         path = self.root / key / f"{index:08d}"
+        while True:
+            try:
+                data = path.read_bytes()
+                os.utime(path)  # recency for LRU eviction (any process)
+                return data
+            except FileNotFoundError:
+                pass
+            # One fetch per block at a time: tools reading the same part of a source together (a range
+            # task's demux beside its decode) wait for it instead of fetching the block again.
+            with self._lock:
+                landing = self._fetching.get((key, index))
+                if landing is None:
+                    landing = self._fetching[(key, index)] = threading.Event()
+                    break
+            landing.wait()  # then read it from disk (or fetch it, if that fetch failed)
         try:
-            data = path.read_bytes()
-            os.utime(path)  # recency for LRU eviction (any process)
-            return data
-        except FileNotFoundError:
-            pass
+            return self._fetch(path, fetch)
+        finally:
+            with self._lock:
+                del self._fetching[(key, index)]
+            landing.set()
+
+    def _fetch(self, path: Path, fetch) -> bytes:
         data = fetch()
         # Room is made and the block written under one lock: a rescan in _make_room must see every
         # block this process has counted (a local write of at most a few MiB).
