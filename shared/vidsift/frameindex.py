@@ -37,7 +37,7 @@ def join(plan: dict, parts: list[dict | None]) -> dict | None:
 
 def partial(plan: dict, parts: list[dict | None]) -> dict | None:
     """What the stored parts tell: a time for each frame they cover (None elsewhere), their key frames.
-    ``from_start``: the key frames include the source's first (the part of frame 0 is there)."""
+    ``from_start``: the key frames include the source's first (a part from frame 0 is there)."""
     if not plan.get("indexed"):
         return None
     times: list[float | None] = [None] * plan["frames"]
@@ -54,12 +54,14 @@ def partial(plan: dict, parts: list[dict | None]) -> dict | None:
             "from_start": any(p is not None and p["first"] == 0 for p in parts)}
 
 
-def load(jobs, source_id: str) -> dict | None:
-    """The stored index of a source (``JobStore``): the whole document, else what its ranges' parts tell."""
+def load(jobs, source_id: str, frame: int | None = None) -> dict | None:
+    """The stored index of a source (``JobStore``): the whole document, else what its ranges' parts tell
+    (only the part of the range that owns ``frame``, when given: a clip's first frame)."""
     doc = jobs.load_index(source_id)
     if doc is not None:
         return doc
     plan = jobs.load_plan(source_id)
     if plan is None:
         return None
-    return partial(plan, [(jobs.load_range(source_id, a) or {}).get("index") for a, _ in plan["ranges"]])
+    return partial(plan, [(jobs.load_range(source_id, a) or {}).get("index")
+                          if frame is None or a <= frame < b else None for a, b in plan["ranges"]])

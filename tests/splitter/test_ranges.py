@@ -120,6 +120,19 @@ def test_the_ranges_index_parts_join_into_the_whole_demuxs_index(split_both):
         own = [k for k in expected["keyframes"] if (a - 0.5) / 25 <= k < (b - 0.5) / 25]
         assert own and set(own) <= set(known["keyframes"])
 
+    class Unjoined:  # what the resizer finds while ranges still run: no whole index yet
+        def load_index(self, source_id):
+            return None
+
+        def __getattr__(self, name):
+            return getattr(ranged.jobs, name)
+
+    a, b = plan["ranges"][-1]  # a clip of the last range: only its part is read
+    clip_part = frameindex.load(Unjoined(), sid, frame=a + 1)
+    covered = {i for i, t in enumerate(clip_part["frame_times"]) if t is not None}
+    assert set(range(a, b)) <= covered and not any(i < parts[-1]["first"] for i in covered)
+    assert all(clip_part["frame_times"][i] == expected["frame_times"][i] for i in covered)
+
 
 def test_scenes_crossing_a_range_boundary_are_one_scene(split_both):
     (whole, _), (ranged, (_, r_ranges)) = split_both

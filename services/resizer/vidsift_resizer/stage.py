@@ -62,7 +62,7 @@ def _materialise(clip: ClipRef, ctx: StageContext, ops, src: LocalInput) -> dict
     store = ctx.jobs.store
     path = src.path  # a remote source's loopback URL: ffmpeg seeks with ranged reads (storage/mediaserver.py)
     identity = (clip.source.source_id, src.stat.size, src.stat.etag)
-    probe = cached_probe(path, identity, lambda: frameindex.load(ctx.jobs, clip.source.source_id))
+    probe = cached_probe(path, identity, lambda: frameindex.load(ctx.jobs, clip.source.source_id, clip.start_frame))
     specs = plan_outputs(ops, probe.geometry)
     missing = [s for s in specs if not store.exists(output_key(clip, s))]
     if missing:

@@ -121,7 +121,7 @@ class WindowKeys(Keys):
             self._q.append(heapq.heappop(self._pending))
 
     def part(self, first: int, end: int) -> dict | None:
-        """The frame index of frames [first, end): their times and the key frames among them, or None
+        """The frame index of frames [first, end): their times and the key frames up to them, or None
         when the demux does not number them as the decoder does (the resizer then reads its own)."""
         lo, hi = (first - 0.5) / self.fps, (end - 0.5) / self.fps
         self._upto(hi)
@@ -129,7 +129,9 @@ class WindowKeys(Keys):
         if not self.complete or len(times) != end - first or any(
                 abs(t - (first + i) / self.fps) > 0.5 / self.fps for i, t in enumerate(times)):
             return None
-        return {"first": first, "frame_times": times, "keyframes": sorted(t for t in self.keys if lo <= t < hi)}
+        # Key frames from the demux's start (the key frame the warm-up seeks from, before ``first``): the
+        # one before a clip's first frame is among them, for the resizer's seek.
+        return {"first": first, "frame_times": times, "keyframes": sorted(t for t in self.keys if t < hi)}
 
     def close(self) -> None:
         self._container.close()
