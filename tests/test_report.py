@@ -59,7 +59,7 @@ def run_dir(tmp_path_factory, video):
         clip_line(bunny, "b" * 24, 0.0, extract_frames(bunny, out / "frames/bunny", [0.2, 1.0]),
                   {"video_duration": 2.0, "video_motion_score": 0.9}),
     ]
-    extract_frames(bikes, out / "thumbs/bikes", [6.2], width=160)[0]
+    extract_frames(bikes, out / "thumbs/bikes", [6.2], width=160)  # a split-stage thumbnail of clip e
     (out / "thumbs/bikes/0006200.jpg").rename(out / "thumbs/bikes" / f"{'e' * 24}.jpg")
     rejected = [
         clip_line(bikes, "c" * 24, 4.0, extract_frames(bikes, out / "frames/bikes", [4.5]),
