@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -225,3 +226,83 @@ def run_embedded(s3, sources: list[Path], workdir: Path, **extra_env: str) -> Mo
     return Movement(sum(p.stat().st_size for p in sources), accepted_span_bytes(manifest, dict(zip(uris, sources))),
                     len(manifest), {"all": proxy.bytes}, {"all": proxy.gets}, manifest,
                     json.loads((out / "summary.json").read_text()))
+
+
+def long_source(out: Path, seconds: int, base: Path, bitrate: str = "2M", gop: int = 50) -> Path:
+    """A long CFR source (640x360, 25 fps, no audio, index first) looped from a test video."""
+    loops = max(0, -(-seconds // 10) - 1)
+    subprocess.run(["ffmpeg", "-v", "error", "-y", "-stream_loop", str(loops), "-i", str(base), "-t", str(seconds),
+                    "-vf", "scale=640:360,fps=25", "-c:v", "libx264", "-preset", "ultrafast", "-b:v", bitrate,
+                    "-g", str(gop), "-pix_fmt", "yuv420p", "-an", "-movflags", "+faststart", str(out)],
+                   check=True)
+    return out
+
+
+@dataclass
+class RangeMovement:
+    """A long source split in range tasks, each task on a node of its own (no shared cache)."""
+
+    source_bytes: int
+    plan: int  # bytes the planning task read
+    ranges: list[dict]  # per range: own [start, end), read, gets, decoded (bytes of its frames), overlap, seconds
+    plan_gets: int = 0
+    plan_seconds: float = 0.0
+
+    @property
+    def split(self) -> int:
+        return self.plan + sum(r["read"] for r in self.ranges)
+
+    @property
+    def overlap(self) -> int:
+        """Bytes of frames a range decodes outside its own (the warm-up before it, the scene open at its
+        end): what two tasks read both, by design."""
+        return sum(r["overlap"] for r in self.ranges)
+
+
+def split_in_ranges(s3, source: Path, workdir: Path, range_s: float, recipe_text: str = RECIPE) -> RangeMovement:
+    """Split ``source`` (uploaded to S3) as split workers without a shared cache would: the planning
+    task and every range task each with an empty scratch directory of its own, their reads counted by
+    the proxy. The S3 credentials must be in the environment (``s3.env()``)."""
+    import uuid
+
+    from vidsift.config import Settings
+    from vidsift.jobs import JobStore
+    from vidsift.pipeline import StageContext
+    from vidsift.recipe import load_recipe
+    from vidsift.refs import SourceRef
+    from vidsift.storage import FileStorage
+    from vidsift_splitter.stage import split_source
+
+    inputs = f"inputs-{uuid.uuid4().hex[:8]}"
+    [uri] = upload(s3, [source], inputs)
+    recipe = load_recipe(recipe_text)
+    jobs = JobStore(FileStorage(str(workdir / "job")), "t")
+    jobs.save_recipe(recipe)
+    proxy = CountingProxy(s3.endpoint, f"/{s3.bucket}/{inputs}/")
+
+    def task(ref):
+        proxy.reset()
+        settings = Settings(s3_endpoint_url=proxy.endpoint, scratch_dir=str(workdir / f"node-{uuid.uuid4().hex[:6]}"),
+                            split_range_s=range_s)
+        t0 = time.monotonic()
+        out = split_source(ref, StageContext(settings, jobs, recipe))
+        return out, proxy.bytes, proxy.gets, time.monotonic() - t0
+
+    try:
+        refs, plan_read, plan_gets, plan_s = task(SourceRef(job="t", uri=uri, recipe_id=recipe.id))
+        rows = packets(source)
+        ranges = []
+        for r in refs:
+            _, read, gets, seconds = task(r)
+            doc = jobs.load_range(r.source_id, r.range_start)
+            last = max(end for _, end in doc["scenes"])
+            first, (a, b) = doc["first_frame"], doc["range"]
+            decoded = span_bytes(rows, first / r.fps, last / r.fps)
+            outside = sum(p["size"] for p in rows if first / r.fps - 1e-6 <= p["t"] < a / r.fps - 1e-6
+                          or b / r.fps - 1e-6 <= p["t"] < last / r.fps - 1e-6)
+            ranges.append({"range": (a, b), "read": read, "gets": gets, "first_frame": first, "last_frame": last,
+                           "decoded": decoded, "overlap": outside, "seconds": seconds})
+    finally:
+        proxy.stop()
+    assert len(list(jobs.store.list("sources/"))) == 1  # every range done: the source is split
+    return RangeMovement(source.stat().st_size, plan_read, ranges, plan_gets, plan_s)
