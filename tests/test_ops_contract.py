@@ -97,3 +97,11 @@ def test_every_op_computes_through_one_contract(name):
         assert issubclass(cls, Filter) and cls.stage == first_stage() and set(cls.stat_keys) <= PASS_STATS
     else:
         assert len(kinds) == 1
+
+
+@pytest.mark.parametrize("name", sorted(n for n in op_names() if issubclass(op_class(n), Filter)))
+def test_a_filters_bounds_are_its_own_parameters_on_its_own_stats(name):
+    op = op_class(name)(_params(name))
+    params = op.params.model_dump()
+    for stat, kind, param, value in op.bounds():
+        assert stat in op.stat_keys and kind in ("min", "max") and params[param] == value

@@ -52,34 +52,13 @@ class Histogram:
 
 
 def thresholds(recipe: Recipe | None) -> list[Threshold]:
-    """Every filter's bounds, read from its parameters by data-juicer's naming: ``min_X``/``max_X`` bound
-    the stat ending in X (``min_score`` a one-stat filter's stat), ``*_threshold`` is an upper bound."""
+    """Every filter's bounds (``Filter.bounds``: the filter says which of its parameters are thresholds)."""
     out = []
     for spec in recipe.ops if recipe else ():
-        cls = spec.cls
-        if not issubclass(cls, Filter):
-            continue
-        keys = list(getattr(cls, "stat_keys", ()) or ())
-        for name, value in spec.params.model_dump().items():
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) < 1e15:
-                continue
-            stat, kind = _bound_of(name, keys)
-            if stat:
-                out.append(Threshold(stat, spec.name, kind, name, float(value)))
+        if issubclass(spec.cls, Filter):
+            out += [Threshold(stat, spec.name, kind, name, value)
+                    for stat, kind, name, value in spec.cls(spec.params).bounds()]
     return out
-
-
-def _bound_of(name: str, keys: list[str]) -> tuple[str | None, str]:
-    if name.endswith("_threshold") and len(keys) == 1:
-        return keys[0], "max"
-    if name[:4] in ("min_", "max_"):
-        tail = name[4:]
-        if tail == "score" and len(keys) == 1:
-            return keys[0], name[:3]
-        for key in keys:
-            if key == tail or key.endswith("_" + tail):
-                return key, name[:3]
-    return None, ""
 
 
 def owners(recipe: Recipe | None) -> dict[str, list[str]]:

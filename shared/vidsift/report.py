@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import urlparse
 
+from . import layout
 from .histogram import histograms
 from .jobs import JobStore, sort_key
 from .ops.base import STAGES
@@ -219,10 +220,10 @@ def read_jsonl(path: Path) -> list[dict]:
 def write_run_report(out_dir: str | Path) -> Path:
     """Write ``out_dir/report.html`` from the run's manifest, rejections, summary and recipe."""
     out = Path(out_dir)
-    summary_path, recipe_path = out / "summary.json", out / "recipe.json"
+    summary_path, recipe_path = out / "summary.json", out / layout.RECIPE
     summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
     recipe = recipe_from_json(recipe_path.read_text()) if recipe_path.exists() else None
-    thumbs = JobStore(FileStorage(str(out)), "local").thumbnails() if (out / "thumbs").is_dir() else {}
+    thumbs = JobStore(FileStorage(str(out)), "local").thumbnails() if (out / layout.THUMBS).is_dir() else {}
     ctx = context(read_jsonl(out / "manifest.jsonl"), read_jsonl(out / "rejected.jsonl"), summary, recipe,
                   thumbs, LocalAssets(out))
     dest = out / "report.html"

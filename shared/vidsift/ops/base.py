@@ -70,6 +70,19 @@ def range_reason(stat: str, value: Any, lo: Any, hi: Any) -> str:
     return f"{stat} {value:.4g} > max {hi:g}"
 
 
+def _bound_of(name: str, keys: list[str]) -> tuple[str | None, str]:
+    if name.endswith("_threshold") and len(keys) == 1:
+        return keys[0], "max"
+    if name[:4] in ("min_", "max_"):
+        tail = name[4:]
+        if tail == "score" and len(keys) == 1:
+            return keys[0], name[:3]
+        for key in keys:
+            if key == tail or key.endswith("_" + tail):
+                return key, name[:3]
+    return None, ""
+
+
 @dataclass(frozen=True)
 class FrameRequest:
     """Which sample frames an op reads: data-juicer's ``all_keyframes`` or ``uniform`` with N frames.
@@ -114,6 +127,20 @@ class Filter(Op):
     def decide(self, stats: dict[str, Any]) -> Decision:
         """Keep or reject from already computed stats (pure: also used to re-threshold exports)."""
         raise NotImplementedError
+
+    def bounds(self) -> list[tuple[str, str, str, float]]:
+        """The thresholds this filter applies, as (stat, "min" or "max", parameter, value), for the
+        report's histograms. By default read from the parameters by data-juicer's naming: ``min_X`` /
+        ``max_X`` bound the stat ending in X (``min_score``: a one-stat filter's stat), ``*_threshold``
+        is an upper bound; a filter whose parameters are named otherwise overrides this."""
+        keys, out = list(self.stat_keys), []
+        for name, value in self.params.model_dump().items():
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not abs(value) < 1e15:
+                continue
+            stat, kind = _bound_of(name, keys)
+            if stat:
+                out.append((stat, kind, name, float(value)))
+        return out
 
     def _range_decision(self, stat: str, stats: dict[str, Any], lo, hi) -> Decision:
         value = stats.get(stat)
