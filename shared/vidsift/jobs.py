@@ -103,7 +103,7 @@ class JobStore:
         doc = self._load(layout.source_key(source_id))
         return None if doc is None else (doc["source"]["uri"], [ClipRef.model_validate(c) for c in doc["clips"]])
 
-    # ranges of a long source (services/splitter/vidsift_splitter/ranges.py) -----------------
+    # ranges of a long source (planned by the split stage) -------------------------------------
     def save_index(self, source_id: str, doc: dict) -> None:
         """The source's frame index (every video packet's time, key frames), from the split's demux:
         later stages map a frame span to stream times without reading the source again."""
