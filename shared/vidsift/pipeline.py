@@ -74,12 +74,13 @@ class StageContext:
             self.observer(event, stage, data)
 
     @contextlib.contextmanager
-    def open_input(self, uri: str, stage: str) -> Iterator[LocalInput]:
+    def open_input(self, uri: str, stage: str, share: float = 1.0) -> Iterator[LocalInput]:
         """``storage.open_input`` for a stage: the bytes it read from the remote object are reported
-        (``read`` events: ``vidsift_read_bytes_total{stage}``, the summary's bytes per source byte)."""
+        (``read`` events: ``vidsift_read_bytes_total{stage}``, the summary's bytes per source byte).
+        ``share``: of a source split in ranges, a range's part (``blockcache.range_share``)."""
         opened: list[LocalInput] = []
         try:
-            with open_input(uri, self.settings) as src:
+            with open_input(uri, self.settings, share) as src:
                 opened.append(src)
                 yield src
         finally:  # after the input is closed: reads still in flight have landed in the count

@@ -135,3 +135,17 @@ def test_readers_missing_the_same_block_together_fetch_it_once(tmp_path):
     with pytest.raises(OSError):
         cache.block("k", 4, failing)
     assert cache.block("k", 4, lambda: b"y") == b"y"  # a failed fetch leaves nothing in flight
+
+
+def test_tasks_of_a_source_in_ranges_size_blocks_from_a_range(tmp_path):
+    from vidsift.storage.blockcache import range_share
+
+    plan = {"frames": 90000, "ranges": [[0, 7500], [7500, 15000]]}  # an hour at 25 fps in 300 s ranges
+    assert range_share(plan) == pytest.approx(1 / 12) and range_share(None) == 1.0
+    assert block_size_for(2 << 30, 4 << 20) == 4 << 20  # a 2 GiB source, whole: 4 MiB blocks
+    assert block_size_for(round((2 << 30) * range_share(plan)), 4 << 20) == 1 << 20  # a range's tasks: 1 MiB
+    data = bytes(range(251)) * ((64 << 20) // 251)  # 64 MiB: 256 KiB blocks whole, 64 KiB for a quarter
+    cache = BlockCache(str(tmp_path), 256 * MIN_BLOCK, 4 << 20)
+    whole, part = CachedSource(BytesReader(data), cache, "k.mp4"), CachedSource(BytesReader(data), cache, "k.mp4", 0.25)
+    assert (whole.block_size, part.block_size) == (256 << 10, MIN_BLOCK) and whole.key != part.key
+    assert part.read(100, 5 * MIN_BLOCK) == data[100:5 * MIN_BLOCK]

@@ -17,6 +17,7 @@ from vidsift import frameindex, layout
 from vidsift.pipeline import StageContext
 from vidsift.refs import ClipRef
 from vidsift.storage import UNUSABLE_INPUT, LocalInput, NotFound, ObjectStat, check_unchanged, unusable_input_type
+from vidsift.storage.blockcache import range_share
 
 from .command import OutputSpec
 from .encode import render_checked
@@ -48,7 +49,8 @@ def resize_clip(clip: ClipRef, ctx: StageContext) -> list[ClipRef]:
     ops = ctx.ops(STAGE)
     op_name = ops[0].name if ops else None
     try:
-        with ctx.open_input(clip.source.uri, STAGE) as src:
+        share = range_share(ctx.jobs.load_plan(clip.source.source_id))  # the range tasks' block size
+        with ctx.open_input(clip.source.uri, STAGE, share) as src:
             check_unchanged(clip.source.uri, ObjectStat(clip.source.size, clip.source.etag), src.stat, "it was split")
             resized = _materialise(clip, ctx, ops, src)
     except tuple(UNUSABLE_INPUT) as exc:

@@ -14,6 +14,7 @@ from vidsift.outcomes import ErrorType
 from vidsift.pipeline import StageContext
 from vidsift.refs import ClipRef, FrameRef, SourceInfo, SourceRef
 from vidsift.storage import UNUSABLE_INPUT, ObjectStat, check_unchanged, fingerprint, unusable_input_type
+from vidsift.storage.blockcache import range_share
 
 from .clip_builder import ClosedClip
 from .errors import InputError
@@ -64,7 +65,8 @@ def split_source(ref: SourceRef, ctx: StageContext) -> list[ClipRef | SourceRef]
     ops = ctx.ops(STAGE)
     validity_op = next((op.name for op in ops if op.name == "video_validity_filter"), None)
     try:
-        with ctx.open_input(ref.uri, STAGE) as src:
+        share = range_share(ctx.jobs.load_plan(ref.source_id)) if ref.is_range and ref.source_id else 1.0
+        with ctx.open_input(ref.uri, STAGE, share) as src:
             if ref.is_range:
                 return _split_range(ref, ctx, ops, src, ref.source_id or fingerprint(src))
             source_id = fingerprint(src)

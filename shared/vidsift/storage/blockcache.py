@@ -118,6 +118,19 @@ def block_size_for(size: int, max_block: int) -> int:
     return bs
 
 
+def range_share(plan: dict | None) -> float:
+    """The part of a source split in ranges one range covers (1 for a source not split in ranges).
+
+    Its tasks size their blocks from that part, not from the whole source: a range task's few blocks of
+    rounding (its header block, the block its seek lands in, the one its read-ahead reaches past its
+    end) stay small beside its range, also where the whole source's blocks would be 4 MiB. Every task
+    of the source (range tasks, resize) uses the same share, so they share one cache entry."""
+    if not plan or not plan.get("frames") or not plan.get("ranges"):
+        return 1.0
+    a, b = plan["ranges"][0]
+    return min(1.0, max(b - a, 1) / plan["frames"])
+
+
 def source_key(uri: str, size: int, etag: str | None, block_size: int) -> str:
     return hashlib.sha256(f"{uri}\n{size}\n{etag}\n{block_size}".encode()).hexdigest()[:24]
 
@@ -126,10 +139,10 @@ class CachedSource:
     """A remote input read through the block cache. Errors met while a tool reads it through the
     media server are kept (``error``) so the task raises them instead of trusting a short read."""
 
-    def __init__(self, reader: RangeReader, cache: BlockCache, name: str):
+    def __init__(self, reader: RangeReader, cache: BlockCache, name: str, share: float = 1.0):
         self.reader, self.cache, self.name = reader, cache, name
         self.size = reader.size
-        self.block_size = block_size_for(reader.size, cache.block_size)
+        self.block_size = block_size_for(max(1, round(reader.size * share)), cache.block_size)
         self.key = source_key(reader.uri, reader.size, reader.etag, self.block_size)
         self.error: BaseException | None = None
         self.closed = False  # the task is done with it: serve nothing more

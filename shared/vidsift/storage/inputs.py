@@ -94,10 +94,11 @@ def stat_input(uri: str, settings: Settings) -> ObjectStat:
 
 
 @contextlib.contextmanager
-def open_input(uri: str, settings: Settings) -> Iterator[LocalInput]:
+def open_input(uri: str, settings: Settings, share: float = 1.0) -> Iterator[LocalInput]:
     """Open an input for the length of a task: a local file as it is; s3:// and http(s):// by ranged
     reads (only the bytes tools ask for cross the network); an HTTP server without ``Range`` support
-    by one whole download, removed afterwards."""
+    by one whole download, removed afterwards. ``share``: the part of the source a task of it reads
+    (``blockcache.range_share``), which sizes its read blocks."""
     uri = check_allowed(uri, settings)
     scheme = urlparse(uri).scheme
     if scheme == "file":
@@ -122,7 +123,7 @@ def open_input(uri: str, settings: Settings) -> Iterator[LocalInput]:
             with _downloaded(uri, settings, NoRangeSupport(f"{redact(uri)}: the server ignores Range requests")) as local:
                 yield local
             return
-    src = CachedSource(reader, block_cache(settings), Path(urlparse(uri).path).name or "input")
+    src = CachedSource(reader, block_cache(settings), Path(urlparse(uri).path).name or "input", share)
     try:
         if st.size == 0:
             raise NoRangeSupport(f"{redact(uri)}: no Content-Length")
