@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import time
 import uuid
@@ -100,3 +101,10 @@ def test_submit_workers_export_equals_embedded_run(workers, video, tmp_path):
     # Distributed artifacts live in S3; the embedded ones on local disk.
     assert all(f.startswith("s3://") for l in dist_acc for f in l["clip"]["frames"])
     assert any(l.get("error_type") == "not_found" for l in dist_rej)
+    # export wrote the distributed job's report beside the manifest, with what it shows copied next to it
+    # (the job is in S3), showing as many clips as the embedded run's own report.
+    report, own = manifest.with_name("manifest.report.html").read_text(), (out / "report.html").read_text()
+    assert f'<b id="accepted-count">{len(dist_acc)}</b>' in report
+    refs = re.findall(r'(?:src|poster)="([^"]+)"', report)
+    assert refs and all((manifest.parent / r).is_file() for r in refs)
+    assert report.count("<img") == own.count("<img") > 0
