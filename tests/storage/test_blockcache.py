@@ -144,8 +144,16 @@ def test_tasks_of_a_source_in_ranges_size_blocks_from_a_range(tmp_path):
     assert range_share(plan) == pytest.approx(1 / 12) and range_share(None) == 1.0
     assert block_size_for(2 << 30, 4 << 20) == 4 << 20  # a 2 GiB source, whole: 4 MiB blocks
     assert block_size_for(round((2 << 30) * range_share(plan)), 4 << 20) == 1 << 20  # a range's tasks: 1 MiB
-    data = bytes(range(251)) * ((64 << 20) // 251)  # 64 MiB: 256 KiB blocks whole, 64 KiB for a quarter
+    data = os.urandom(1 << 20)  # one 1 MiB block
     cache = BlockCache(str(tmp_path), 256 * MIN_BLOCK, 4 << 20)
-    whole, part = CachedSource(BytesReader(data), cache, "k.mp4"), CachedSource(BytesReader(data), cache, "k.mp4", 0.25)
-    assert (whole.block_size, part.block_size) == (256 << 10, MIN_BLOCK) and whole.key != part.key
-    assert part.read(100, 5 * MIN_BLOCK) == data[100:5 * MIN_BLOCK]
+
+    def opened(size, share=1.0):
+        reader = BytesReader(data)
+        reader.size = size  # a large object's blocks, read only within ``data``
+        return CachedSource(reader, cache, "k.mp4", share)
+
+    whole, part = opened(2 << 30), opened(2 << 30, range_share(plan))
+    assert (whole.block_size, part.block_size) == (4 << 20, 1 << 20) and whole.key != part.key
+    assert part.read(100, 5000) == data[100:5000]
+    # Under 256 MiB, blocks are 1 MiB or less already: the range tasks use the planner's (one cache entry).
+    assert opened(200 << 20, 0.1).key == opened(200 << 20).key

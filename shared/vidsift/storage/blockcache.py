@@ -106,6 +106,7 @@ class BlockCache:
 
 
 MIN_BLOCK = 64 << 10
+SHARE_MIN_BLOCK = 1 << 20  # the smallest block a range's share makes (CachedSource)
 
 
 def block_size_for(size: int, max_block: int) -> int:
@@ -124,7 +125,8 @@ def range_share(plan: dict | None) -> float:
     Its tasks size their blocks from that part, not from the whole source: a range task's few blocks of
     rounding (its header block, the block its seek lands in, the one its read-ahead reaches past its
     end) stay small beside its range, also where the whole source's blocks would be 4 MiB. Every task
-    of the source (range tasks, resize) uses the same share, so they share one cache entry."""
+    of the source (range tasks, resize) uses the same share, so they share one cache entry. Sources
+    under 256 MiB (1 MiB blocks) keep their blocks (SHARE_MIN_BLOCK)."""
     if not plan or not plan.get("frames") or not plan.get("ranges"):
         return 1.0
     a, b = plan["ranges"][0]
@@ -142,7 +144,12 @@ class CachedSource:
     def __init__(self, reader: RangeReader, cache: BlockCache, name: str, share: float = 1.0):
         self.reader, self.cache, self.name = reader, cache, name
         self.size = reader.size
-        self.block_size = block_size_for(max(1, round(reader.size * share)), cache.block_size)
+        whole = block_size_for(reader.size, cache.block_size)
+        # A range's share sizes a task's blocks, but never under SHARE_MIN_BLOCK: a source whose blocks
+        # are that small already keeps them, and one cache entry with its planner's reads (the header,
+        # the fingerprint), so `vidsift run` reads it once.
+        part = block_size_for(max(1, round(reader.size * share)), cache.block_size)
+        self.block_size = min(whole, max(part, SHARE_MIN_BLOCK))
         self.key = source_key(reader.uri, reader.size, reader.etag, self.block_size)
         self.error: BaseException | None = None
         self.closed = False  # the task is done with it: serve nothing more
