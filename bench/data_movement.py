@@ -36,6 +36,7 @@ def main() -> None:
     ap.add_argument("--long", type=int, default=0, metavar="SECONDS", help="also a long source in range tasks")
     ap.add_argument("--range-s", type=float, default=300.0, help="range length for --long (default: the setting's)")
     ap.add_argument("--only-long", action="store_true", help="only the long source")
+    ap.add_argument("--long-bitrate", default="2M", help="the long source's video bitrate (ffmpeg -b:v)")
     args = ap.parse_args()
     sources = [Path(v) for v in args.videos]
     with tempfile.TemporaryDirectory() as tmp:
@@ -47,7 +48,8 @@ def main() -> None:
                 emb = run_embedded(s3, sources, tmp / "emb")
             if args.long:
                 os.environ.update(s3.env())
-                src = long_source(tmp / "long.mp4", args.long, TESTDATA / "cosmoscurate__test_clip_10s.mp4")
+                src = long_source(tmp / "long.mp4", args.long, TESTDATA / "cosmoscurate__test_clip_10s.mp4",
+                                  args.long_bitrate)
                 ranged = split_in_ranges(s3, src, tmp / "long", args.range_s)
         finally:
             s3.stop()
