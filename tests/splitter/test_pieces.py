@@ -9,6 +9,7 @@ from __future__ import annotations
 from types import SimpleNamespace
 
 import av
+import numpy as np
 import pytest
 from scenedetect import open_video
 from scenedetect.detectors import ContentDetector
@@ -39,8 +40,9 @@ def _run(frames: list[tuple[int, float, float]], cuts: set[int], d: float, min_l
     cfg = SimpleNamespace(split_duration=d, min_last_split_duration=min_last, measures=(), requests=())
     out = []
     pieces = Pieces(cfg, 10.0, out.append)
+    frame = np.zeros((4, 6, 3), np.uint8)  # the builder keeps a thumbnail of every clip
     for index, t, end in frames:
-        pieces.commit(index, t, end, None, False, cuts)
+        pieces.commit(index, t, end, frame, False, cuts)
     pieces.finish(frames[-1][0] + 1)
     return pieces, [(c.scene, c.start, c.end, round(c.end_t - c.start_t, 6), c.rejection and c.rejection.op)
                     for c in out]
