@@ -16,9 +16,8 @@ from vidsift.ops.base import Captioner
 from vidsift.pipeline import StageContext
 from vidsift.refs import ClipRef
 
-from .backends import FRAME_FORMAT
 from .frames import load_jpegs
-from .ops.captioning import VideoCaptioningMapper, rejection_reason
+from .ops.captioning import rejection_reason
 
 STAGE = "caption"
 
@@ -36,11 +35,12 @@ def caption_clips(clips: Sequence[ClipRef], ctx: StageContext) -> list[ClipRef]:
     return survivors
 
 
-def _caption(op: VideoCaptioningMapper, clips: list[ClipRef], ctx: StageContext) -> list[ClipRef]:
+def _caption(op: Captioner, clips: list[ClipRef], ctx: StageContext) -> list[ClipRef]:
     if not clips:
         return []
-    load = load_jpegs if FRAME_FORMAT[op.params.backend] == "jpeg" else load_frames
-    frames = [load(c, op.frame_request, ctx.jobs.read_uri, ctx.settings) for c in clips]
+    load = load_jpegs if op.frame_format == "jpeg" else load_frames
+    request = op.frame_requests(op.params)[0]
+    frames = [load(c, request, ctx.jobs.read_uri, ctx.settings) for c in clips]
     model = op.params.model + (f"@{op.params.revision}" if op.params.revision else "")
     t0 = time.monotonic()
     captions = op.caption(frames, on_load=lambda s: ctx.emit("model_load", STAGE, model=model, seconds=s),

@@ -209,7 +209,13 @@ class Materialiser(Mapper):
 
 class Captioner(Mapper):
     """A mapper that writes the clip's text from its sample frames: ``caption`` takes the frames of
-    several clips (a batch) and returns one caption each, in order; ``usage`` is what one cost."""
+    several clips (a batch) and returns one caption each, in order; ``usage`` is what one cost. The
+    stage hands it the frames of its first frame request, as decoded RGB arrays or, when
+    ``frame_format`` is "jpeg", the stored JPEG bytes (an API sends them as they are)."""
+
+    @property
+    def frame_format(self) -> Literal["rgb", "jpeg"]:
+        return "rgb"
 
     def caption(self, clips_frames: Any, on_load: Any = None, settings: Any = None) -> list[Any]:
         raise NotImplementedError

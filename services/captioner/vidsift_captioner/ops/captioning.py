@@ -17,7 +17,7 @@ from pydantic import Field
 from vidsift.batching import Batcher
 from vidsift.ops.base import Captioner, FrameRequest, OpParams
 
-from ..backends import Caption, get_backend
+from ..backends import FRAME_FORMAT, Caption, get_backend
 from ..backends.openai import DEFAULT_BASE_URL
 
 DEFAULT_PROMPT = (
@@ -104,6 +104,10 @@ class VideoCaptioningMapper(Captioner):
     @classmethod
     def frame_requests(cls, params: CaptioningParams) -> tuple[FrameRequest, ...]:
         return (FrameRequest("uniform", params.frame_num),)
+
+    @property
+    def frame_format(self) -> str:
+        return FRAME_FORMAT[self.params.backend]
 
     @property
     def frame_request(self) -> FrameRequest:
