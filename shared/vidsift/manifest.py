@@ -86,11 +86,11 @@ def _stage_totals(lines: list[dict]) -> dict:
 
 
 def write_jsonl(path: Path, lines: Iterable[dict]) -> None:
-    _atomic(path, "".join(json.dumps(l, sort_keys=True, ensure_ascii=False) + "\n" for l in lines))
+    write_atomic(path, "".join(json.dumps(l, sort_keys=True, ensure_ascii=False) + "\n" for l in lines))
 
 
 def write_json(path: Path, doc: dict) -> None:
-    _atomic(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")
+    write_atomic(path, json.dumps(doc, indent=2, sort_keys=True) + "\n")
 
 
 STATS = "__dj__stats__"
@@ -143,20 +143,22 @@ def stats_column(stats: list[dict]):
     return pa.StructArray.from_arrays(arrays, fields=fields)
 
 
-def _atomic(path: Path, text: str) -> None:
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Write a whole output file atomically (a reader never sees half of it), readable under the umask."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     os.fchmod(fd, 0o666 & ~UMASK)  # mkstemp makes 0600: the dataset is for other users and web servers too
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(data.encode() if isinstance(data, str) else data)
     os.replace(tmp, path)
 
 
 def export_job(jobs: JobStore, manifest: Path, rejected_path: Path | None = None,
-               summary_path: Path | None = None, extra: dict | None = None) -> dict:
+               summary_path: Path | None = None, extra: dict | None = None) -> tuple[dict, list[dict], list[dict]]:
+    """Write the job's manifest, rejections and summary; return (summary, accepted, rejected lines)."""
     accepted, rejected = collect(jobs)
     summary = summarize(accepted, rejected, extra)
     write_jsonl(manifest, accepted)
     write_jsonl(rejected_path or manifest.with_name("rejected.jsonl"), rejected)
     write_json(summary_path or manifest.with_name("summary.json"), summary)
-    return summary
+    return summary, accepted, rejected

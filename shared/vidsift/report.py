@@ -21,8 +21,6 @@ the report (only what the page shows, a bounded number), so it opens offline fro
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from collections import Counter
 from pathlib import Path
 from typing import Any, Protocol
@@ -31,11 +29,12 @@ from urllib.parse import urlparse
 from . import layout
 from .histogram import histograms
 from .jobs import JobStore, sort_key
+from .manifest import write_atomic
 from .ops.base import STAGES
 from .outcomes import is_failure, reason_class
 from .recipe import Recipe, recipe_from_json
 from .storage import FileStorage
-from .storage.file import UMASK, file_url_to_path
+from .storage.file import file_url_to_path
 
 GALLERY = 24  # rejected clips shown per op and reason class (the splitter keeps as many per source)
 ACCEPTED = 48  # accepted clips shown, playable
@@ -82,7 +81,7 @@ class CopiedAssets:
         if not path.is_file():
             if not self.jobs.store.exists(key):
                 return None
-            _write(path, self.jobs.store.get_bytes(key))
+            write_atomic(path, self.jobs.store.get_bytes(key))
             self.copied += 1
         return f"{self.folder}/{key}"
 
@@ -217,17 +216,21 @@ def read_jsonl(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def write_run_report(out_dir: str | Path) -> Path:
-    """Write ``out_dir/report.html`` from the run's manifest, rejections, summary and recipe."""
+def write_run_report(out_dir: str | Path, accepted: list[dict] | None = None, rejected: list[dict] | None = None,
+                     summary: dict | None = None, recipe: Recipe | None = None) -> Path:
+    """Write ``out_dir/report.html`` from the run's lines, summary and recipe (the runner passes what it
+    has just written; given only the directory, they are read from its files)."""
     out = Path(out_dir)
-    summary_path, recipe_path = out / "summary.json", out / layout.RECIPE
-    summary = json.loads(summary_path.read_text()) if summary_path.exists() else {}
-    recipe = recipe_from_json(recipe_path.read_text()) if recipe_path.exists() else None
+    if summary is None:
+        path = out / "summary.json"
+        summary = json.loads(path.read_text()) if path.exists() else {}
+    if recipe is None and (out / layout.RECIPE).exists():
+        recipe = recipe_from_json((out / layout.RECIPE).read_text())
+    accepted = read_jsonl(out / "manifest.jsonl") if accepted is None else accepted
+    rejected = read_jsonl(out / "rejected.jsonl") if rejected is None else rejected
     thumbs = JobStore(FileStorage(str(out)), "local").thumbnails() if (out / layout.THUMBS).is_dir() else {}
-    ctx = context(read_jsonl(out / "manifest.jsonl"), read_jsonl(out / "rejected.jsonl"), summary, recipe,
-                  thumbs, LocalAssets(out))
     dest = out / "report.html"
-    _write(dest, render(ctx).encode())
+    write_atomic(dest, render(context(accepted, rejected, summary, recipe, thumbs, LocalAssets(out))))
     return dest
 
 
@@ -237,15 +240,5 @@ def write_job_report(jobs: JobStore, dest: Path, accepted: list[dict], rejected:
     beside it (``vidsift export``: the job may be in S3, the page must open from disk)."""
     dest = Path(dest)
     assets = CopiedAssets(jobs, dest.parent, f"{dest.stem}_files")
-    _write(dest, render(context(accepted, rejected, summary, recipe, jobs.thumbnails(), assets)).encode())
+    write_atomic(dest, render(context(accepted, rejected, summary, recipe, jobs.thumbnails(), assets)))
     return dest
-
-
-def _write(path: Path, data: bytes) -> None:
-    """Atomically (a browser open on the old report never sees half a page), readable under the umask."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    os.fchmod(fd, 0o666 & ~UMASK)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(data)
-    os.replace(tmp, path)

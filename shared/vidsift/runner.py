@@ -208,7 +208,7 @@ def _run(inputs, out: Path, jobs: JobStore, recipe: Recipe, settings: Settings, 
                 bar.update()
     bar.close()
     stage_seconds = {s: round(sum(o.stage_seconds[s] for o in outcomes), 3) for s in STAGES}
-    summary = export_job(jobs, out / "manifest.jsonl", extra={
+    summary, accepted, rejected = export_job(jobs, out / "manifest.jsonl", extra={
         "job": LOCAL_JOB, "recipe_id": recipe.id, "inputs": n_inputs,
         "timings": {"wall_seconds": round(time.monotonic() - t0, 3), "stage_seconds": stage_seconds,
                     "workers": workers},
@@ -216,7 +216,7 @@ def _run(inputs, out: Path, jobs: JobStore, recipe: Recipe, settings: Settings, 
     })
     from .report import write_run_report
 
-    write_run_report(out)
+    write_run_report(out, accepted, rejected, summary, recipe)  # the lines just written, not read back
     return summary
 
 

@@ -150,7 +150,7 @@ def _webdataset(jobs, out: Path, accepted: list[dict], rejected: list[dict], ext
 
 
 def _rethreshold(stored, recipe: str, accepted: list[dict], rejected: list[dict], recompute_list: Path):
-    from ..manifest import _atomic
+    from ..manifest import write_atomic
     from ..rethreshold import RethresholdError, report_lines, rethreshold
 
     new = recipe_option(recipe)
@@ -163,7 +163,7 @@ def _rethreshold(stored, recipe: str, accepted: list[dict], rejected: list[dict]
         raise click.ClickException(str(exc)) from None
     sources = result.counts["recompute_sources"]
     if sources:
-        _atomic(recompute_list, "".join(s + "\n" for s in sources))
+        write_atomic(recompute_list, "".join(s + "\n" for s in sources))
     else:
         recompute_list.unlink(missing_ok=True)  # a stale list from an earlier export would mislead
     for line in report_lines(result):
