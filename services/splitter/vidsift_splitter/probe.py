@@ -42,11 +42,13 @@ class Probe:
                    doc["frames"], doc["start"], indexed=doc.get("indexed", False))
 
 
-def probe(path: str, open_bytes: Callable[[], BinaryIO] | None = None, demux: bool = True) -> Probe:
+def probe(path: str, open_bytes: Callable[[], BinaryIO] | None = None,
+          demux: bool | Callable[[float], bool] = True) -> Probe:
     """``path`` is what PyAV opens (a file or the loopback URL of a remote input); ``open_bytes``
     opens the same bytes as a file object for the MP4 header read (default: ``open(path)``).
-    ``demux=False``: the container's header only (no key frames, no index), a few blocks of a remote
-    source: what planning a long source needs (its range tasks demux their own parts, window.py)."""
+    ``demux`` false, or a function of the header's duration that says no: the container's header only
+    (no key frames, no index), a few blocks of a remote source: what planning a long source needs (its
+    range tasks demux their own parts, window.py). Otherwise the same open demuxes the whole stream."""
     import av
 
     try:
@@ -67,6 +69,13 @@ def probe(path: str, open_bytes: Callable[[], BinaryIO] | None = None, demux: bo
             raise InputError("corrupt_video", "video stream has no picture size")
         tb = stream.time_base or Fraction(1, 1000)
         start = stream.start_time or 0
+        if stream.duration:
+            duration = float(stream.duration * tb)
+        elif container.duration:
+            duration = container.duration / 1_000_000
+        else:
+            duration = 0.0
+        demux = demux(duration) if callable(demux) else demux
         keys = []
         index = _Index(tb)
         try:
@@ -76,12 +85,6 @@ def probe(path: str, open_bytes: Callable[[], BinaryIO] | None = None, demux: bo
                     keys.append(float((packet.pts - start) * tb))
         except av.error.FFmpegError:
             index.complete = False  # damaged tail: key frames read so far still count; the decoder decides validity
-        if stream.duration:
-            duration = float(stream.duration * tb)
-        elif container.duration:
-            duration = container.duration / 1_000_000
-        else:
-            duration = 0.0
         # PyAV exposes the display matrix only on decoded frames; read the MP4/MOV track header.
         from vidsift.analysis.mp4 import video_rotation
 

@@ -115,18 +115,28 @@ class _Clips:
 
 def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[ClipRef | SourceRef]:
     t0 = time.monotonic()
-    # The container's header is enough to plan: a long source is never demuxed whole (its range
-    # tasks demux their own parts), so split workers without a shared cache read it about once.
-    head, _, head_cfg = _prepare(src, ctx, ops, source_id, probe(src.path, src.open, demux=False))
-    ranges = plan(src.path, head, head_cfg, ctx.settings.split_range_s)
-    if ranges is not None:  # a long source: range tasks instead of one long scan
-        src.check()
-        doc = {**ranges.to_doc(ref.uri), "probe": head.to_doc(), "source_id": source_id, "size": src.stat.size,
-               "etag": src.stat.etag, "indexed": head.indexed}
-        ctx.jobs.save_plan(source_id, doc)
-        ctx.emit("planned", STAGE, uri=ref.uri, ranges=len(ranges.ranges), seconds=time.monotonic() - t0)
-        return _range_refs(ref, doc)
-    meta, source_stats, cfg = _prepare(src, ctx, ops, source_id)
+    range_s = ctx.settings.split_range_s
+
+    def long(duration: float) -> bool:
+        return 0 < range_s < duration
+
+    # One open of the container: a source of up to range_s is demuxed whole there (key frames, frame
+    # index); a longer one is probed from its header only, which is enough to plan it: it is never
+    # demuxed whole (its range tasks demux their own parts), so split workers without a shared cache
+    # read it about once.
+    meta = probe(src.path, src.open, demux=lambda duration: not long(duration))
+    if long(meta.duration):
+        _, _, head_cfg = _prepare(src, ctx, ops, source_id, meta)
+        ranges = plan(src.path, meta, head_cfg, range_s)
+        if ranges is not None:  # a long source: range tasks instead of one long scan
+            src.check()
+            doc = {**ranges.to_doc(ref.uri), "probe": meta.to_doc(), "source_id": source_id,
+                   "size": src.stat.size, "etag": src.stat.etag, "indexed": meta.indexed}
+            ctx.jobs.save_plan(source_id, doc)
+            ctx.emit("planned", STAGE, uri=ref.uri, ranges=len(ranges.ranges), seconds=time.monotonic() - t0)
+            return _range_refs(ref, doc)
+        meta = probe(src.path, src.open)  # one long task after all (not CFR, no detector): demux it whole
+    meta, source_stats, cfg = _prepare(src, ctx, ops, source_id, meta)
     clips = _Clips(ref, ctx, ops, source_id, source_stats)
     opened: dict[str, SourceInfo] = {}
 
@@ -151,11 +161,12 @@ def _split(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[
 
 
 def _prepare(src, ctx: StageContext, ops, source_id: str, meta: Probe | None = None):
-    """(probe, source-level stats, scan config) of an opened source: container metadata, no decode."""
+    """(probe, source-level stats, scan config) of an opened source: container metadata, no decode.
+    A probe that demuxed the whole source stores its frame index (for the resizer)."""
     if meta is None:
         meta = probe(src.path, src.open)
-        if meta.index is not None:
-            ctx.jobs.save_index(source_id, meta.index)
+    if meta.index is not None:
+        ctx.jobs.save_index(source_id, meta.index)
     source_stats = {"video_width": meta.width, "video_height": meta.height}
     return meta, source_stats, scan_config(ops, source_stats, frame_requests(ctx))
 
