@@ -12,6 +12,7 @@ import logging
 import os
 import tempfile
 import time
+from collections import OrderedDict
 
 from vidsift import frameindex, layout
 from vidsift.pipeline import StageContext
@@ -49,8 +50,7 @@ def resize_clip(clip: ClipRef, ctx: StageContext) -> list[ClipRef]:
     ops = ctx.ops(STAGE)
     op_name = ops[0].name if ops else None
     try:
-        share = range_share(ctx.jobs.load_plan(clip.source.source_id))  # the range tasks' block size
-        with ctx.open_input(clip.source.uri, STAGE, share) as src:
+        with ctx.open_input(clip.source.uri, STAGE, _share(ctx, clip.source.source_id)) as src:
             check_unchanged(clip.source.uri, ObjectStat(clip.source.size, clip.source.etag), src.stat, "it was split")
             resized = _materialise(clip, ctx, ops, src)
     except tuple(UNUSABLE_INPUT) as exc:
@@ -58,6 +58,21 @@ def resize_clip(clip: ClipRef, ctx: StageContext) -> list[ClipRef]:
         ctx.jobs.reject_clip(clip, STAGE, op_name, reason, error_type=unusable_input_type(exc))
         return []
     return [clip.with_updates(resized=resized)]
+
+
+_SHARES: OrderedDict[tuple[str, str], float] = OrderedDict()
+
+
+def _share(ctx: StageContext, source_id: str) -> float:
+    """The block share the source's range tasks used (blockcache.range_share), one plan read per source
+    per process, not one per clip: a source's plan, or its absence, is settled before any of its clips
+    exist (clips come from a whole-source split, or from range tasks after the plan is stored)."""
+    key = (ctx.jobs.store.url, source_id)
+    if key not in _SHARES:
+        _SHARES[key] = range_share(ctx.jobs.load_plan(source_id))
+        while len(_SHARES) > 1024:
+            _SHARES.popitem(last=False)
+    return _SHARES[key]
 
 
 def _materialise(clip: ClipRef, ctx: StageContext, ops, src: LocalInput) -> dict[str, str]:

@@ -65,10 +65,10 @@ def split_source(ref: SourceRef, ctx: StageContext) -> list[ClipRef | SourceRef]
     ops = ctx.ops(STAGE)
     validity_op = next((op.name for op in ops if op.name == "video_validity_filter"), None)
     try:
-        share = range_share(ctx.jobs.load_plan(ref.source_id)) if ref.is_range and ref.source_id else 1.0
-        with ctx.open_input(ref.uri, STAGE, share) as src:
+        planned = ctx.jobs.load_plan(ref.source_id) if ref.is_range and ref.source_id else None
+        with ctx.open_input(ref.uri, STAGE, range_share(planned)) as src:
             if ref.is_range:
-                return _split_range(ref, ctx, ops, src, ref.source_id or fingerprint(src))
+                return _split_range(ref, ctx, ops, src, ref.source_id or fingerprint(src), planned)
             source_id = fingerprint(src)
             done = ctx.jobs.load_source(source_id)
             planned = ctx.jobs.load_plan(source_id) if done is None else None
@@ -187,12 +187,14 @@ def _range_refs(ref: SourceRef, doc: dict) -> list[SourceRef]:
                       source_id=doc.get("source_id"), meta=ref.meta) for a, b in doc["ranges"]]
 
 
-def _split_range(ref: SourceRef, ctx: StageContext, ops, src, source_id: str) -> list[ClipRef]:
+def _split_range(ref: SourceRef, ctx: StageContext, ops, src, source_id: str,
+                 doc: dict | None = None) -> list[ClipRef]:
+    """One range task; ``doc`` is the source's plan when the caller has loaded it already."""
     done = ctx.jobs.load_range(source_id, ref.range_start)
     if done is not None:  # a redelivered range task: the same clips again, nothing written
         _finish_plan(ctx, ops, source_id)
         return [ClipRef.model_validate(c) for c in done["clips"]]
-    doc = ctx.jobs.load_plan(source_id)
+    doc = doc or ctx.jobs.load_plan(source_id)
     if doc is None or [ref.range_start, ref.range_end] not in doc["ranges"]:
         raise ValueError(f"{ref.uri}: range [{ref.range_start}, {ref.range_end}) is not in a stored plan "
                          f"of source {source_id} (the source changed, or the message was not the splitter's)")
